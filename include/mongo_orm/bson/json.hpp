@@ -1,0 +1,22 @@
+// MongoDB Extended JSON in and out, in libbson's canonical and relaxed forms.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "mongo_orm/bson/document.hpp"
+
+namespace mongo_orm::bson {
+
+// Parses Extended JSON (canonical or relaxed, or plain JSON); throws DecodeError with
+// libbson's message (which names the position) when the text is not valid.
+Document from_json(std::string_view json);
+
+// Canonical Extended JSON: every number keeps its BSON type ({"$numberInt": "1"}).
+std::string to_canonical_json(DocumentView doc);
+// Relaxed Extended JSON: numbers and dates read like plain JSON where that is lossless.
+std::string to_relaxed_json(DocumentView doc);
+// Relaxed Extended JSON of an array, as a JSON array ("[1, 2]").
+std::string to_relaxed_json(ArrayView array);
+
+}  // namespace mongo_orm::bson

@@ -1,0 +1,43 @@
+// What the connected server can do, detected once per client from hello and buildInfo.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mongo_orm/bson/document.hpp"
+
+namespace mongo_orm {
+
+enum class ServerKind { mongodb, ferretdb };
+enum class Topology { standalone, replica_set, sharded };
+
+std::string_view to_string(ServerKind kind) noexcept;
+std::string_view to_string(Topology topology) noexcept;
+
+struct Capabilities {
+  ServerKind kind = ServerKind::mongodb;
+  std::string version;           // buildInfo.version (FerretDB answers the MongoDB it emulates)
+  std::string ferretdb_version;  // buildInfo.ferretdbVersion; empty on MongoDB
+  int32_t max_wire_version = 0;
+  Topology topology = Topology::standalone;
+  int64_t max_bson_object_size = 16 * 1024 * 1024;
+
+  // Multi-document transactions: MongoDB replica sets (wire 7+) and sharded clusters (wire 8+).
+  bool transactions = false;
+  // The $sample aggregation stage.
+  bool sample_stage = false;
+  // Updates given as an aggregation pipeline (MongoDB 4.2+, wire 8+).
+  bool update_pipelines = false;
+  // collMod and collection validators.
+  bool collection_validators = false;
+  bool partial_indexes = false;
+  bool ttl_indexes = false;
+  // Whether the sparse index option is honoured (FerretDB accepts and ignores it).
+  bool sparse_indexes = false;
+
+  // Reads the flags from a hello reply and a buildInfo reply.
+  static Capabilities from_replies(bson::DocumentView hello, bson::DocumentView build_info);
+};
+
+}  // namespace mongo_orm

@@ -1,0 +1,83 @@
+// A thread-safe handle on a pool of connections (mongoc_client_pool_t); every operation
+// borrows one connection for its duration.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mongo_orm/bson/document.hpp"
+#include "mongo_orm/driver/capabilities.hpp"
+
+typedef struct _mongoc_client_pool_t mongoc_client_pool_t;
+typedef struct _mongoc_client_t mongoc_client_t;
+
+namespace mongo_orm {
+
+class Database;
+namespace detail {
+struct ClientState;
+}
+
+struct ClientOptions {
+  std::string app_name = "mongo_orm";
+  // Applied only when the URI does not set serverSelectionTimeoutMS itself.
+  std::optional<int32_t> server_selection_timeout_ms{};
+  // Applied only when the URI does not set maxPoolSize itself.
+  std::optional<int32_t> max_pool_size{};
+};
+
+class Client {
+ public:
+  // Connects lazily: the URI is parsed now (ConfigurationError when invalid, without echoing
+  // credentials); servers are contacted by the first operation. All URI options are honoured:
+  // timeouts, read and write concern, replicaSet, tls, authentication.
+  explicit Client(std::string_view uri, const ClientOptions& options = {});
+  // Shares a pool the application already uses, without taking ownership: the pool must
+  // outlive this client and every handle made from it.
+  static Client wrap(mongoc_client_pool_t* pool);
+
+  Database database(std::string_view name) const;
+  // The database named in the URI path; ConfigurationError when the URI names none.
+  Database default_database() const;
+  std::vector<std::string> list_database_names() const;
+
+  // Runs a command against a database and returns the reply; CommandError on ok: 0.
+  bson::Document run_command(std::string_view database, bson::DocumentView command) const;
+  // Round trip to the server; ConnectionError when none can be selected.
+  void ping() const;
+  // Detected on first use, then cached for the life of the client.
+  const Capabilities& capabilities() const;
+  // The hosts this client connects to, for messages ("127.0.0.1:27017,db2:27017").
+  const std::string& hosts() const noexcept;
+
+  // A connection borrowed from the pool, returned on destruction. For interop with code that
+  // speaks the C driver directly.
+  class Lease {
+   public:
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    mongoc_client_t* get() const noexcept { return client_; }
+
+   private:
+    friend class Client;
+    Lease(std::shared_ptr<detail::ClientState> state, mongoc_client_t* client) noexcept
+        : state_(std::move(state)), client_(client) {}
+    std::shared_ptr<detail::ClientState> state_;
+    mongoc_client_t* client_;
+  };
+  Lease acquire() const;
+  mongoc_client_pool_t* native_pool() const noexcept;
+
+ private:
+  explicit Client(std::shared_ptr<detail::ClientState> state) noexcept : state_(std::move(state)) {}
+  std::shared_ptr<detail::ClientState> state_;
+};
+
+}  // namespace mongo_orm

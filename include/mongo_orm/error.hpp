@@ -1,0 +1,147 @@
+// The one exception hierarchy of mongo_orm, rooted at mongo_orm::Error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "mongo_orm/bson/document.hpp"
+
+namespace mongo_orm {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An invalid URI or option, found before anything was sent.
+class ConfigurationError : public Error {
+ public:
+  using Error::Error;
+};
+
+// No server could be selected or the connection broke. The message names the hosts, never
+// credentials.
+class ConnectionError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The driver refused a request before sending it (for example a document over the server's
+// maximum size).
+class InvalidRequestError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The server answered with an error.
+class CommandError : public Error {
+ public:
+  CommandError(std::string message, int32_t code, std::string code_name,
+               std::vector<std::string> labels, bson::Document reply);
+
+  int32_t code() const noexcept { return code_; }
+  const std::string& code_name() const noexcept { return code_name_; }
+  const std::vector<std::string>& labels() const noexcept { return labels_; }
+  bool has_label(std::string_view label) const noexcept;
+  // The server's whole reply, empty when the driver reported the error without one.
+  const bson::Document& reply() const noexcept { return reply_; }
+
+ private:
+  int32_t code_;
+  std::string code_name_;
+  std::vector<std::string> labels_;
+  bson::Document reply_;
+};
+
+// A unique index refused a write. MongoDB reports code 11000; FerretDB reports a unique
+// violation caused by an update as code 1 with SQLite's "UNIQUE constraint failed" text.
+class DuplicateKeyError : public CommandError {
+ public:
+  DuplicateKeyError(std::string message, int32_t code, std::string code_name,
+                    std::vector<std::string> labels, bson::Document reply,
+                    std::string collection, std::optional<std::string> index,
+                    std::optional<bson::Document> key);
+
+  const std::string& collection() const noexcept { return collection_; }
+  const std::optional<std::string>& index() const noexcept { return index_; }
+  const std::optional<bson::Document>& key() const noexcept { return key_; }
+
+ private:
+  std::string collection_;
+  std::optional<std::string> index_;
+  std::optional<bson::Document> key_;
+};
+
+// One failed statement of a bulk write.
+struct WriteError {
+  std::size_t index = 0;  // position of the statement in the bulk
+  int32_t code = 0;
+  std::string message;
+  bson::Document details;  // the server's whole write error (keyValue, errInfo, ...)
+
+  bool is_duplicate_key() const noexcept;
+};
+
+struct BulkWriteResult {
+  int64_t inserted_count = 0;
+  int64_t matched_count = 0;
+  int64_t modified_count = 0;
+  int64_t deleted_count = 0;
+  int64_t upserted_count = 0;
+  // (statement index, _id) for every upserted document, in statement order.
+  std::vector<std::pair<std::size_t, bson::Value>> upserted_ids;
+  // (statement index, _id) for every insert statement sent.
+  std::vector<std::pair<std::size_t, bson::Value>> inserted_ids;
+};
+
+// Some statements of a bulk write failed: every write error, and what did succeed.
+class BulkWriteError : public Error {
+ public:
+  BulkWriteError(std::string collection, std::vector<WriteError> write_errors,
+                 std::optional<WriteError> write_concern_error, BulkWriteResult partial_result);
+
+  const std::string& collection() const noexcept { return collection_; }
+  const std::vector<WriteError>& write_errors() const noexcept { return write_errors_; }
+  const std::optional<WriteError>& write_concern_error() const noexcept {
+    return write_concern_error_;
+  }
+  // Counts of what the server did apply before or besides the failures.
+  const BulkWriteResult& partial_result() const noexcept { return partial_result_; }
+
+ private:
+  std::string collection_;
+  std::vector<WriteError> write_errors_;
+  std::optional<WriteError> write_concern_error_;
+  BulkWriteResult partial_result_;
+};
+
+// Bytes or a value could not be read as what was expected. Names the field path and, where
+// known, the document's _id.
+class DecodeError : public Error {
+ public:
+  explicit DecodeError(std::string message, std::string path = {});
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct ValidationFailure {
+  std::string path;
+  std::string message;
+};
+
+// A value broke a declared rule; lists every failure with its path.
+class ValidationError : public Error {
+ public:
+  explicit ValidationError(std::vector<ValidationFailure> failures);
+  const std::vector<ValidationFailure>& failures() const noexcept { return failures_; }
+
+ private:
+  std::vector<ValidationFailure> failures_;
+};
+
+}  // namespace mongo_orm

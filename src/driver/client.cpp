@@ -1,0 +1,185 @@
+// The pooled client: URI parsing, connection leases, commands and capability detection.
+#include "mongo_orm/driver/client.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include "internal.hpp"
+#include "mongo_orm/driver/collection.hpp"
+#include "mongo_orm/driver/database.hpp"
+#include "mongo_orm/error.hpp"
+
+namespace mongo_orm {
+
+namespace detail {
+ClientState::~ClientState() {
+  if (owns_pool && pool) mongoc_client_pool_destroy(pool);
+  if (uri) mongoc_uri_destroy(uri);
+}
+}  // namespace detail
+
+namespace {
+
+// libmongoc's own log lines go through the same redaction as our messages; its debug and
+// trace chatter is dropped.
+void log_handler(mongoc_log_level_t level, const char* domain, const char* message, void*) {
+  if (level > MONGOC_LOG_LEVEL_WARNING) return;
+  // Servers without endSessions (FerretDB) make every pool teardown warn; the server expires
+  // the sessions by itself, so the warning says nothing the user can act on.
+  if (std::strstr(message, "\"endSessions\"") != nullptr) return;
+  std::string text = detail::redact_credentials(message);
+  std::fprintf(stderr, "%s: %s: %s\n", mongoc_log_level_str(level), domain, text.c_str());
+}
+
+void initialize_driver() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mongoc_init();
+    mongoc_log_set_handler(log_handler, nullptr);
+  });
+}
+
+// The password part of "scheme://user:password@", if the text has one, so that it can be
+// removed from libmongoc's messages about a URI it could not parse.
+std::string password_in(std::string_view uri) {
+  std::size_t start = uri.find("://");
+  if (start == std::string_view::npos) return {};
+  start += 3;
+  std::size_t at = uri.rfind('@');
+  if (at == std::string_view::npos || at < start) return {};
+  std::size_t colon = uri.find(':', start);
+  if (colon == std::string_view::npos || colon > at) return {};
+  return std::string(uri.substr(colon + 1, at - colon - 1));
+}
+
+std::string without(std::string text, const std::string& secret) {
+  if (secret.empty()) return text;
+  for (std::size_t at; (at = text.find(secret)) != std::string::npos;) {
+    text.replace(at, secret.size(), "****");
+  }
+  return text;
+}
+
+std::string describe_hosts(const mongoc_uri_t* uri) {
+  if (const char* srv = mongoc_uri_get_srv_hostname(uri)) return std::string("srv:") + srv;
+  std::string hosts;
+  for (const mongoc_host_list_t* h = mongoc_uri_get_hosts(uri); h; h = h->next) {
+    if (!hosts.empty()) hosts += ",";
+    hosts += h->host_and_port;
+  }
+  return hosts;
+}
+
+}  // namespace
+
+Client::Client(std::string_view uri_text, const ClientOptions& options) {
+  initialize_driver();
+  auto state = std::make_shared<detail::ClientState>();
+  std::string text(uri_text);
+  std::string secret = password_in(text);
+  bson_error_t error;
+  state->uri = mongoc_uri_new_with_error(text.c_str(), &error);
+  if (!state->uri) {
+    throw ConfigurationError("invalid MongoDB URI: " +
+                             without(detail::redact_credentials(error.message), secret));
+  }
+  if (options.server_selection_timeout_ms &&
+      !mongoc_uri_has_option(state->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
+    mongoc_uri_set_option_as_int32(state->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                   *options.server_selection_timeout_ms);
+  }
+  if (options.max_pool_size && !mongoc_uri_has_option(state->uri, MONGOC_URI_MAXPOOLSIZE)) {
+    mongoc_uri_set_option_as_int32(state->uri, MONGOC_URI_MAXPOOLSIZE, *options.max_pool_size);
+  }
+  if (!options.app_name.empty() && !mongoc_uri_get_appname(state->uri)) {
+    mongoc_uri_set_appname(state->uri, options.app_name.c_str());
+  }
+  state->hosts = describe_hosts(state->uri);
+  state->pool = mongoc_client_pool_new_with_error(state->uri, &error);
+  if (!state->pool) {
+    throw ConfigurationError("cannot create a connection pool for " + state->hosts + ": " +
+                             without(detail::redact_credentials(error.message), secret));
+  }
+  state->owns_pool = true;
+  mongoc_client_pool_set_error_api(state->pool, MONGOC_ERROR_API_VERSION_2);
+  state_ = std::move(state);
+}
+
+Client Client::wrap(mongoc_client_pool_t* pool) {
+  initialize_driver();
+  if (!pool) throw ConfigurationError("Client::wrap: the pool is null");
+  auto state = std::make_shared<detail::ClientState>();
+  state->pool = pool;
+  state->owns_pool = false;
+  state->hosts = "the application's connection pool";
+  return Client(std::move(state));
+}
+
+Client::Lease::Lease(Lease&& other) noexcept
+    : state_(std::move(other.state_)), client_(other.client_) {
+  other.client_ = nullptr;
+}
+
+Client::Lease::~Lease() {
+  if (client_) mongoc_client_pool_push(state_->pool, client_);
+}
+
+Client::Lease Client::acquire() const {
+  return Lease(state_, mongoc_client_pool_pop(state_->pool));
+}
+
+mongoc_client_pool_t* Client::native_pool() const noexcept { return state_->pool; }
+
+const std::string& Client::hosts() const noexcept { return state_->hosts; }
+
+Database Client::database(std::string_view name) const { return Database(*this, std::string(name)); }
+
+Database Client::default_database() const {
+  const char* name = state_->uri ? mongoc_uri_get_database(state_->uri) : nullptr;
+  if (!name || !*name) {
+    throw ConfigurationError("the MongoDB URI names no database (expected mongodb://host/dbname)");
+  }
+  return database(name);
+}
+
+std::vector<std::string> Client::list_database_names() const {
+  Lease lease = acquire();
+  bson_error_t error;
+  char** names = mongoc_client_get_database_names_with_opts(lease.get(), nullptr, &error);
+  if (!names) detail::throw_error(error, nullptr, {"listDatabases", state_->hosts});
+  std::vector<std::string> result;
+  for (char** n = names; *n; ++n) result.emplace_back(*n);
+  bson_strfreev(names);
+  return result;
+}
+
+bson::Document Client::run_command(std::string_view database, bson::DocumentView command) const {
+  Lease lease = acquire();
+  std::string db(database);
+  bson_t cmd = command.as_bson();
+  detail::Reply reply;
+  bson_error_t error;
+  if (!mongoc_client_command_simple(lease.get(), db.c_str(), &cmd, nullptr, reply.out(), &error)) {
+    detail::throw_error(error, &reply.doc, {db, state_->hosts});
+  }
+  return bson::Document(bson::DocumentView(&reply.doc));
+}
+
+void Client::ping() const { run_command("admin", bson::Builder{}.append("ping", 1).extract()); }
+
+const Capabilities& Client::capabilities() const {
+  std::lock_guard lock(state_->capabilities_mutex);
+  if (!state_->capabilities) {
+    bson::Document hello;
+    try {
+      hello = run_command("admin", bson::Builder{}.append("hello", 1).extract());
+    } catch (const CommandError&) {  // servers before hello existed
+      hello = run_command("admin", bson::Builder{}.append("isMaster", 1).extract());
+    }
+    bson::Document build_info = run_command("admin", bson::Builder{}.append("buildInfo", 1).extract());
+    state_->capabilities = Capabilities::from_replies(hello, build_info);
+  }
+  return *state_->capabilities;
+}
+
+}  // namespace mongo_orm

@@ -1,0 +1,150 @@
+// libmongoc errors and server replies mapped onto the mongo_orm exception hierarchy.
+#include <string>
+#include <vector>
+
+#include "internal.hpp"
+#include "mongo_orm/error.hpp"
+
+namespace mongo_orm::detail {
+
+namespace {
+
+bool is_connection_failure(const bson_error_t& error) {
+  switch (error.domain) {
+    case MONGOC_ERROR_SERVER_SELECTION:
+    case MONGOC_ERROR_STREAM:
+    case MONGOC_ERROR_PROTOCOL:
+      return true;
+    case MONGOC_ERROR_CLIENT:
+      return error.code == MONGOC_ERROR_CLIENT_AUTHENTICATE ||
+             error.code == MONGOC_ERROR_CLIENT_NO_ACCEPTABLE_PEER;
+    default:
+      return false;
+  }
+}
+
+std::optional<bson::Element> find(const bson_t* reply, std::string_view key) {
+  if (!reply || reply->len <= 5) return std::nullopt;
+  return bson::DocumentView(reply).find(key);
+}
+
+std::string string_field(bson::DocumentView doc, std::string_view key) {
+  auto e = doc.find(key);
+  return e && e->type() == bson::Type::string ? std::string(e->as_string()) : std::string();
+}
+
+// The first write error of a reply, where the server put the details of a failed write.
+std::optional<bson::DocumentView> first_write_error(const bson_t* reply) {
+  auto errors = find(reply, "writeErrors");
+  if (!errors || errors->type() != bson::Type::array) return std::nullopt;
+  for (bson::Element e : errors->as_array()) {
+    if (e.type() == bson::Type::document) return e.as_document();
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> labels_of(const bson_t* reply) {
+  std::vector<std::string> labels;
+  auto array = find(reply, "errorLabels");
+  if (!array || array->type() != bson::Type::array) return labels;
+  for (bson::Element e : array->as_array()) {
+    if (e.type() == bson::Type::string) labels.emplace_back(e.as_string());
+  }
+  return labels;
+}
+
+bool is_duplicate_key(int32_t code, std::string_view message) {
+  WriteError probe{0, code, std::string(message), {}};
+  return probe.is_duplicate_key();
+}
+
+// MongoDB: "E11000 duplicate key error collection: db.c index: email_1 dup key: {...}".
+std::optional<std::string> index_from_message(std::string_view message) {
+  constexpr std::string_view marker = "index: ";
+  std::size_t at = message.find(marker);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = message.substr(at + marker.size());
+  std::string_view name = rest.substr(0, rest.find(' '));
+  if (name.empty()) return std::nullopt;
+  return std::string(name);
+}
+
+}  // namespace
+
+std::string redact_credentials(std::string_view text) {
+  std::string out(text);
+  std::size_t from = 0;
+  while ((from = out.find("://", from)) != std::string::npos) {
+    std::size_t start = from + 3;
+    std::size_t end = out.find_first_of("/? \t\n'\"", start);
+    if (end == std::string::npos) end = out.size();
+    std::size_t at = out.rfind('@', end);
+    if (at != std::string::npos && at > start) {
+      std::size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) {
+        out.replace(colon + 1, at - colon - 1, "****");
+        end = colon + 1 + 4;
+      }
+    }
+    from = end;
+  }
+  return out;
+}
+
+void throw_error(const bson_error_t& error, const bson_t* reply, const ErrorContext& context) {
+  std::string message = redact_credentials(error.message);
+  std::string where = context.target.empty() ? std::string() : std::string(context.target) + ": ";
+
+  if (is_connection_failure(error)) {
+    std::string text = where + message;
+    if (!context.hosts.empty()) text += " (hosts: " + std::string(context.hosts) + ")";
+    throw ConnectionError(text);
+  }
+
+  auto write_error = first_write_error(reply);
+  bool from_server = error.domain == MONGOC_ERROR_SERVER ||
+                     error.domain == MONGOC_ERROR_WRITE_CONCERN || write_error.has_value() ||
+                     find(reply, "code").has_value() ||
+                     (error.domain == MONGOC_ERROR_QUERY && error.code != 0);
+  if (!from_server) throw InvalidRequestError(where + message);
+
+  int32_t code = static_cast<int32_t>(error.code);
+  std::string code_name = reply ? string_field(reply, "codeName") : std::string();
+  if (write_error) {
+    if (auto c = write_error->find("code"); c && c->type() == bson::Type::int32) code = c->as_int32();
+    std::string write_message = string_field(*write_error, "errmsg");
+    if (!write_message.empty()) message = redact_credentials(write_message);
+    if (auto name = string_field(*write_error, "codeName"); !name.empty()) code_name = name;
+  }
+  bson::Document reply_copy = reply ? bson::Document(bson::DocumentView(reply)) : bson::Document();
+  std::vector<std::string> labels = labels_of(reply);
+
+  if (is_duplicate_key(code, message)) {
+    std::optional<bson::Document> key;
+    for (auto source : {write_error, std::optional<bson::DocumentView>(reply_copy.view())}) {
+      if (!source || key) continue;
+      if (auto kv = source->find("keyValue"); kv && kv->type() == bson::Type::document) {
+        key = bson::Document(kv->as_document());
+      }
+    }
+    throw DuplicateKeyError(where + "duplicate key: " + message, code, std::move(code_name),
+                            std::move(labels), std::move(reply_copy), std::string(context.target),
+                            index_from_message(message), std::move(key));
+  }
+  std::string text = where + message + " (code " + std::to_string(code);
+  if (!code_name.empty()) text += ", " + code_name;
+  text += ")";
+  throw CommandError(std::move(text), code, std::move(code_name), std::move(labels),
+                     std::move(reply_copy));
+}
+
+void append_hint(bson::Builder& opts, const std::optional<Hint>& hint) {
+  if (!hint) return;
+  if (const auto* name = std::get_if<std::string>(&*hint)) {
+    opts.append("hint", *name);
+  } else {
+    opts.append("hint", std::get<bson::Document>(*hint).view());
+  }
+}
+
+}  // namespace mongo_orm::detail
