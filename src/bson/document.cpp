@@ -87,15 +87,13 @@ Timestamp Element::as_timestamp() const {
 
 Value Element::to_value() const { return Value(*this); }
 
-ElementIterator::ElementIterator(const uint8_t* data, std::size_t length) noexcept {
+ElementIterator::ElementIterator(const uint8_t* data, std::size_t length) {
   done_ = !bson_iter_init_from_data(&iter_, data, length);
-  if (!done_) advance_quietly();
+  if (!done_) advance();
 }
 
-void ElementIterator::advance_quietly() noexcept { done_ = !bson_iter_next(&iter_); }
-
 void ElementIterator::advance() {
-  advance_quietly();
+  done_ = !bson_iter_next(&iter_);
   if (done_ && iter_.err_off != 0) detail::throw_corrupt(iter_.err_off);
 }
 
@@ -141,6 +139,48 @@ bson_t DocumentView::as_bson() const noexcept {
   return doc;
 }
 
+namespace {
+// MongoDB refuses documents nested deeper than this; so do we, before the stack suffers.
+constexpr int max_nesting = 100;
+
+std::string join(const std::string& prefix, std::string_view key) {
+  return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+}
+
+// libbson 1.23's BSON_VALIDATE_UTF8 checks keys only, so string values are checked here.
+void check_utf8(DocumentView doc, const std::string& prefix, int depth) {
+  if (depth > max_nesting) {
+    throw DecodeError("invalid BSON: nested deeper than " + std::to_string(max_nesting) +
+                          " levels at '" + prefix + "'",
+                      prefix);
+  }
+  for (Element e : doc) {
+    std::string_view key = e.key();
+    if (!bson_utf8_validate(key.data(), key.size(), false)) {
+      throw DecodeError("invalid BSON: key is not valid UTF-8 under '" + prefix + "'", prefix);
+    }
+    switch (e.type()) {
+      case Type::string: {
+        std::string_view text = e.as_string();
+        if (!bson_utf8_validate(text.data(), text.size(), true)) {
+          std::string path = join(prefix, key);
+          throw DecodeError("invalid BSON: string at '" + path + "' is not valid UTF-8", path);
+        }
+        break;
+      }
+      case Type::document:
+        check_utf8(e.as_document(), join(prefix, key), depth + 1);
+        break;
+      case Type::array:
+        check_utf8(e.as_array(), join(prefix, key), depth + 1);
+        break;
+      default:
+        break;
+    }
+  }
+}
+}  // namespace
+
 void DocumentView::validate() const {
   bson_t doc;
   if (!bson_init_static(&doc, data_, length_)) {
@@ -151,6 +191,7 @@ void DocumentView::validate() const {
   if (!bson_validate_with_error(&doc, BSON_VALIDATE_UTF8, &error)) {
     throw DecodeError(std::string("invalid BSON: ") + error.message);
   }
+  check_utf8(*this, "", 0);
 }
 
 bool operator==(const DocumentView& a, const DocumentView& b) noexcept {

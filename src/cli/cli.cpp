@@ -31,6 +31,8 @@ constexpr Flag capability_flags[] = {
     {"partial indexes", &Capabilities::partial_indexes},
     {"TTL indexes", &Capabilities::ttl_indexes},
     {"sparse indexes", &Capabilities::sparse_indexes},
+    {"findAndModify projection", &Capabilities::find_and_modify_projection},
+    {"batch upsert indexes", &Capabilities::upsert_indexes_per_batch},
 };
 
 std::string server_line(const Capabilities& caps) {
@@ -50,7 +52,7 @@ void print_report(const std::string& uri, const Capabilities& caps, std::ostream
   out << "  capabilities\n";
   for (const Flag& flag : capability_flags) {
     std::string name(flag.name);
-    name.resize(22, ' ');
+    name.resize(26, ' ');
     out << "    " << name << (caps.*flag.member ? "yes" : "no") << "\n";
   }
 }

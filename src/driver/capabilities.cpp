@@ -61,6 +61,8 @@ Capabilities Capabilities::from_replies(bson::DocumentView hello, bson::Document
   caps.partial_indexes = true;
   caps.ttl_indexes = true;
   caps.sparse_indexes = true;
+  caps.find_and_modify_projection = true;
+  caps.upsert_indexes_per_batch = true;
   return caps;
 }
 

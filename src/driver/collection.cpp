@@ -246,7 +246,11 @@ std::optional<Document> find_and_modify(const Collection& self, DocumentView fil
   }
   mongoc_find_and_modify_opts_set_flags(fam.opts, static_cast<mongoc_find_and_modify_flags_t>(flags));
   if (options.sort) mongoc_find_and_modify_opts_set_sort(fam.opts, options.sort->bson());
-  if (options.projection) mongoc_find_and_modify_opts_set_fields(fam.opts, options.projection->bson());
+  bool project_here =
+      options.projection && !self.client().capabilities().find_and_modify_projection;
+  if (options.projection && !project_here) {
+    mongoc_find_and_modify_opts_set_fields(fam.opts, options.projection->bson());
+  }
   bson_t change_bson;
   if (change) {
     change_bson = change->as_bson();
@@ -263,6 +267,10 @@ std::optional<Document> find_and_modify(const Collection& self, DocumentView fil
   }
   auto value = DocumentView(&reply.doc).find("value");
   if (!value || value->type() != bson::Type::document) return std::nullopt;
+  if (project_here) {
+    return detail::project_top_level(value->as_document(), *options.projection,
+                                     self.namespace_name());
+  }
   return Document(value->as_document());
 }
 }  // namespace

@@ -35,13 +35,14 @@ Cursor::~Cursor() = default;
 
 void Cursor::advance() {
   started_ = true;
+  current_.reset();
+  if (finished_ || !handles_) return;
   const bson_t* doc = nullptr;
-  if (handles_ && mongoc_cursor_next(handles_->cursor, &doc)) {
+  if (mongoc_cursor_next(handles_->cursor, &doc)) {
     current_ = bson::DocumentView(doc);
     return;
   }
-  current_.reset();
-  if (!handles_) return;
+  finished_ = true;
   bson_error_t error;
   const bson_t* reply = nullptr;
   if (mongoc_cursor_error_document(handles_->cursor, &error, &reply)) {

@@ -81,4 +81,10 @@ struct Reply {
 
 void append_hint(bson::Builder& opts, const std::optional<Hint>& hint);
 
+// Applies a projection of top-level fields ({a: 1, b: 1} or {a: 0}) to a document, for servers
+// without projection in findAndModify; anything richer raises InvalidRequestError naming the
+// missing capability.
+bson::Document project_top_level(bson::DocumentView doc, bson::DocumentView projection,
+                                 std::string_view target);
+
 }  // namespace mongo_orm::detail

@@ -96,7 +96,8 @@ class ElementIterator {
   using pointer = void;
 
   ElementIterator() noexcept = default;  // the end
-  ElementIterator(const uint8_t* data, std::size_t length) noexcept;
+  // Throws DecodeError when the first element is corrupt.
+  ElementIterator(const uint8_t* data, std::size_t length);
 
   Element operator*() const noexcept { return Element(iter_); }
   ElementIterator& operator++() {
@@ -114,7 +115,6 @@ class ElementIterator {
 
  private:
   void advance();
-  void advance_quietly() noexcept;
   bson_iter_t iter_{};
   bool done_ = true;
 };
@@ -131,7 +131,7 @@ class DocumentView {
   std::size_t length() const noexcept { return length_; }
   bool empty() const noexcept { return length_ <= 5; }
 
-  ElementIterator begin() const noexcept { return {data_, length_}; }
+  ElementIterator begin() const { return {data_, length_}; }
   ElementIterator end() const noexcept { return {}; }
 
   // The element with this top-level key, if present.
@@ -195,7 +195,7 @@ class Document {
   const uint8_t* data() const noexcept { return bson_get_data(bson_or_empty()); }
   std::size_t length() const noexcept { return bson_or_empty()->len; }
   bool empty() const noexcept { return view().empty(); }
-  ElementIterator begin() const noexcept { return view().begin(); }
+  ElementIterator begin() const { return view().begin(); }
   ElementIterator end() const noexcept { return {}; }
   std::optional<Element> find(std::string_view key) const noexcept { return view().find(key); }
   bool contains(std::string_view key) const noexcept { return view().contains(key); }

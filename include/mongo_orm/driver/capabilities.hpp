@@ -35,6 +35,11 @@ struct Capabilities {
   bool ttl_indexes = false;
   // Whether the sparse index option is honoured (FerretDB accepts and ignores it).
   bool sparse_indexes = false;
+  // A projection ("fields") in findAndModify; without it mongo_orm projects client-side.
+  bool find_and_modify_projection = false;
+  // Bulk update replies number upserted statements within the whole batch (FerretDB 1.x
+  // numbers them from 0 within each statement).
+  bool upsert_indexes_per_batch = false;
 
   // Reads the flags from a hello reply and a buildInfo reply.
   static Capabilities from_replies(bson::DocumentView hello, bson::DocumentView build_info);

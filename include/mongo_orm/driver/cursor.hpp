@@ -64,6 +64,7 @@ class Cursor {
   std::unique_ptr<Handles> handles_;
   std::optional<bson::DocumentView> current_;
   bool started_ = false;
+  bool finished_ = false;  // libmongoc refuses to advance a finished cursor
 };
 
 }  // namespace mongo_orm

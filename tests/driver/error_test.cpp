@@ -1,0 +1,76 @@
+// Tests for error.hpp mapping of server failures: duplicate keys on insert and on update,
+// credentials never in messages.
+#include "mongo_orm/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include "../../src/driver/internal.hpp"
+#include "support/server.hpp"
+
+namespace mongo_orm {
+namespace {
+
+using bson::from_json;
+using testing::ServerTest;
+
+class ErrorTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    users.create_index({from_json(R"({"email": 1})"), from_json(R"({"unique": true})")});
+    users.insert_one(from_json(R"({"_id": 1, "email": "a@example.com"})"));
+    users.insert_one(from_json(R"({"_id": 2, "email": "b@example.com"})"));
+  }
+  Collection users = db.collection("users");
+};
+
+TEST_F(ErrorTest, DuplicateKeyOnInsert) {
+  try {
+    users.insert_one(from_json(R"({"_id": 3, "email": "a@example.com"})"));
+    FAIL() << "expected DuplicateKeyError";
+  } catch (const DuplicateKeyError& e) {
+    EXPECT_EQ(e.collection(), users.namespace_name());
+    EXPECT_NE(std::string(e.what()).find(users.namespace_name()), std::string::npos);
+    if (capabilities().kind == ServerKind::mongodb) {
+      EXPECT_EQ(e.code(), 11000);
+      EXPECT_EQ(e.index(), "email_1");
+      ASSERT_TRUE(e.key());
+      EXPECT_EQ((*e.key())["email"].as_string(), "a@example.com");
+    }
+  }
+  EXPECT_THROW(users.insert_one(from_json(R"({"_id": 1})")), DuplicateKeyError);
+  EXPECT_EQ(users.count_documents(), 2);
+}
+
+TEST_F(ErrorTest, DuplicateKeyOnUpdate) {
+  try {
+    users.update_one(from_json(R"({"_id": 2})"), from_json(R"({"$set": {"email": "a@example.com"}})"));
+    FAIL() << "expected DuplicateKeyError";
+  } catch (const DuplicateKeyError& e) {
+    EXPECT_EQ(e.collection(), users.namespace_name());
+  }
+  EXPECT_EQ((*users.find_one(from_json(R"({"_id": 2})")))["email"].as_string(), "b@example.com");
+  EXPECT_THROW(users.find_one_and_update(from_json(R"({"_id": 2})"),
+                                         from_json(R"({"$set": {"email": "a@example.com"}})")),
+               DuplicateKeyError);
+  EXPECT_THROW(users.replace_one(from_json(R"({"_id": 2})"), from_json(R"({"email": "a@example.com"})")),
+               DuplicateKeyError);
+}
+
+TEST_F(ErrorTest, UniqueIndexOverDuplicatesIsRefused) {
+  Collection dups = db.collection("dups");
+  dups.insert_many(std::vector{from_json(R"({"k": 1})"), from_json(R"({"k": 1})")});
+  EXPECT_THROW(dups.create_index({from_json(R"({"k": 1})"), from_json(R"({"unique": true})")}),
+               CommandError);
+}
+
+TEST(Redaction, MasksPasswordsInAnyText) {
+  EXPECT_EQ(detail::redact_credentials("failed: mongodb://bob:pa55@db:27017/x?a=b"),
+            "failed: mongodb://bob:****@db:27017/x?a=b");
+  EXPECT_EQ(detail::redact_credentials("mongodb+srv://u:p%40ss@cluster.example.com"),
+            "mongodb+srv://u:****@cluster.example.com");
+  EXPECT_EQ(detail::redact_credentials("mongodb://onlyuser@h/"), "mongodb://onlyuser@h/");
+  EXPECT_EQ(detail::redact_credentials("no uri here"), "no uri here");
+}
+
+}  // namespace
+}  // namespace mongo_orm

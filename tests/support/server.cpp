@@ -1,0 +1,47 @@
+// Test support implementation.
+#include "support/server.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace mongo_orm::testing {
+
+std::string server_uri() {
+  const char* uri = std::getenv("MONGODB_URI");
+  if (!uri || !*uri) {
+    ADD_FAILURE() << "MONGODB_URI is not set: run scripts/test.sh, which starts a local server";
+    return "mongodb://127.0.0.1:27017/";
+  }
+  return uri;
+}
+
+const Client& shared_client() {
+  static const Client client(server_uri(), {.server_selection_timeout_ms = 5000});
+  return client;
+}
+
+std::string unique_database_name() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string base = info ? std::string(info->test_suite_name()) + "_" + info->name() : "test";
+  std::string name = "t_";
+  for (char c : base) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    name += ok ? c : '_';
+  }
+  std::string suffix = "_" + std::to_string(getpid());
+  if (name.size() + suffix.size() > 63) name.resize(63 - suffix.size());
+  return name + suffix;
+}
+
+ServerTest::ServerTest() : db(shared_client().database(unique_database_name())) { db.drop(); }
+
+ServerTest::~ServerTest() {
+  try {
+    db.drop();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "could not drop test database " << db.name() << ": " << e.what();
+  }
+}
+
+}  // namespace mongo_orm::testing
