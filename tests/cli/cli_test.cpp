@@ -1,1 +1,80 @@
+// Tests for the mongo-orm program: doctor against the server, exit codes, failing fast,
+// credentials never printed.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+#include "support/server.hpp"
+
+namespace mongo_orm {
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // standard output and standard error together
+};
+
+CliRun run_cli(const std::string& arguments, const std::string& environment = "") {
+  std::string command = environment + " " MONGO_ORM_CLI_PATH " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST(Doctor, ReportsServerKindVersionTopologyAndCapabilities) {
+  CliRun run = run_cli("doctor --uri '" + testing::server_uri() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const Capabilities& caps = testing::shared_client().capabilities();
+  EXPECT_NE(run.output.find(std::string(to_string(caps.kind))), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(caps.version), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("topology        " + std::string(to_string(caps.topology))), std::string::npos);
+  EXPECT_NE(run.output.find("transactions"), std::string::npos);
+}
+
+TEST(Doctor, JsonOutputParses) {
+  CliRun run = run_cli("doctor --json --uri '" + testing::server_uri() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  bson::Document report = bson::from_json(run.output);
+  EXPECT_EQ(report["max_wire_version"].as_int32(), testing::shared_client().capabilities().max_wire_version);
+  EXPECT_EQ(report["capabilities"].as_document()["transactions"].as_bool(),
+            testing::shared_client().capabilities().transactions);
+}
+
+TEST(Doctor, UsesMongodbUriFromTheEnvironment) {
+  CliRun run = run_cli("doctor", "MONGODB_URI='" + testing::server_uri() + "'");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
+TEST(Doctor, FailsFastWithAClearMessageWhenNothingAnswers) {
+  auto start = std::chrono::steady_clock::now();
+  CliRun run = run_cli("doctor", "MONGODB_URI='mongodb://admin:topsecret@127.0.0.1:1/'");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("cannot connect"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("127.0.0.1:1"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("topsecret"), std::string::npos) << run.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(Doctor, InvalidUriExitsWithFailureAndNoPassword) {
+  CliRun run = run_cli("doctor --uri 'mongodb://admin:topsecret@127.0.0.1:port/'");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.output.find("invalid MongoDB URI"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("topsecret"), std::string::npos) << run.output;
+}
+
+TEST(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(run_cli("").exit_code, 2);
+  EXPECT_EQ(run_cli("no-such-command").exit_code, 2);
+  EXPECT_EQ(run_cli("doctor --no-such-flag").exit_code, 2);
+  EXPECT_EQ(run_cli("--help").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace mongo_orm

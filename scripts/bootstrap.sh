@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what mongo_orm needs and is missing (Debian packages, Go modules of the embedded
+# server). Idempotent: a second run installs nothing. Stops with a clear message when
+# something cannot be had.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "bootstrap: $*"; }
+die() { echo "bootstrap: error: $*" >&2; exit 1; }
+
+# Debian packages: compiler and build tools, the MongoDB C driver, test, benchmark and CLI
+# libraries, pkg-config for the consumer check.
+packages=(g++ cmake ninja-build pkg-config libmongoc-dev libbson-dev libgtest-dev libgmock-dev
+          libbenchmark-dev libcli11-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    || die "apt-get could not install: ${missing[*]}"
+else
+  say "Debian packages present"
+fi
+
+mongoc_version="$(pkg-config --modversion libmongoc-1.0 2>/dev/null || true)"
+[[ "$mongoc_version" == 1.2[3-9]* ]] || die "libmongoc 1.23 or newer is required, found '${mongoc_version:-none}'"
+
+# Go builds the embedded FerretDB server. FerretDB v1.24.2 needs Go 1.24+; an older go
+# fetches the toolchain go.mod asks for through the Go module proxy.
+if ! command -v go >/dev/null; then
+  say "installing Debian's Go (golang-go)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go \
+    || die "cannot install Go: the embedded FerretDB server needs it"
+fi
+say "$(go version)"
+say "downloading Go modules of tools/ferretdb-server (FerretDB v1.24.2)"
+(cd tools/ferretdb-server && GOFLAGS=-mod=readonly go mod download) \
+  || die "cannot download the Go modules of the embedded server from the Go module proxy"
+say "done"
