@@ -262,7 +262,7 @@ Value::Value() : holder_(Document::adopt(bson_new())), element_(bson_iter_t{}) {
   point_at_holder();
 }
 
-Value::Value(Element element) : holder_(Document::adopt(bson_new())), element_(bson_iter_t{}) {
+Value::Value(const Element& element) : holder_(Document::adopt(bson_new())), element_(bson_iter_t{}) {
   if (!bson_append_iter(const_cast<bson_t*>(holder_.bson()), "v", 1, &element.native())) {
     throw Error("cannot copy BSON value of field '" + std::string(element.key()) + "'");
   }

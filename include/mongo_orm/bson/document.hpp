@@ -33,37 +33,38 @@ class Element {
  public:
   explicit Element(const bson_iter_t& iter) noexcept : iter_(iter) {}
 
-  std::string_view key() const noexcept { return bson_iter_key(&iter_); }
-  Type type() const noexcept { return static_cast<Type>(bson_iter_type(&iter_)); }
+  // Accessors check the type once and then read through libbson's inline readers.
+  std::string_view key() const noexcept { return bson_iter_key_unsafe(&iter_); }
+  Type type() const noexcept { return static_cast<Type>(bson_iter_type_unsafe(&iter_)); }
   bool is_null() const noexcept { return type() == Type::null; }
 
   double as_double() const {
     expect(Type::double_);
-    return bson_iter_double(&iter_);
+    return bson_iter_double_unsafe(&iter_);
   }
   int32_t as_int32() const {
     expect(Type::int32);
-    return bson_iter_int32(&iter_);
+    return bson_iter_int32_unsafe(&iter_);
   }
   int64_t as_int64() const {
     expect(Type::int64);
-    return bson_iter_int64(&iter_);
+    return bson_iter_int64_unsafe(&iter_);
   }
   bool as_bool() const {
     expect(Type::boolean);
-    return bson_iter_bool(&iter_);
+    return bson_iter_bool_unsafe(&iter_);
   }
   std::string_view as_string() const {
     expect(Type::string);
-    uint32_t len = 0;
-    const char* s = bson_iter_utf8(&iter_, &len);
-    return {s, len};
+    std::size_t length = 0;
+    const char* text = bson_iter_utf8_unsafe(&iter_, &length);
+    return {text, length};
   }
   DocumentView as_document() const;
   ArrayView as_array() const;
   ObjectId as_object_id() const {
     expect(Type::object_id);
-    return ObjectId(*bson_iter_oid(&iter_));
+    return ObjectId(*bson_iter_oid_unsafe(&iter_));
   }
   DateTime as_date_time() const {
     expect(Type::date_time);
@@ -219,7 +220,7 @@ class Document {
 class Value {
  public:
   Value();  // null
-  explicit Value(Element element);
+  explicit Value(const Element& element);
   Value(const Value& other) : Value(other.get()) {}
   Value(Value&& other) noexcept;
   Value& operator=(const Value& other);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmarks: builds, starts a local FerretDB unless MONGODB_URI names a server, runs the raw
+# baselines beside mongo_orm's layers and prints a table of documents per second with ratios.
+# Extra arguments go to Google Benchmark (for example --benchmark_filter=Decode).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+scripts/bootstrap.sh >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target raw_baselines mongo-orm ferretdb_server >/dev/null
+
+if [[ -z "${MONGODB_URI:-}" ]]; then
+  export MONGO_ORM_HOME="$(mktemp -d "${TMPDIR:-/tmp}/mongo-orm-bench.XXXXXX")"
+  cleanup() { "$root/build/mongo-orm-server" stop >/dev/null || true; rm -rf "$MONGO_ORM_HOME"; }
+  trap cleanup EXIT
+  build/mongo-orm-server start >/dev/null
+  export MONGODB_URI="$(build/mongo-orm-server uri)"
+fi
+build/mongo-orm doctor --uri "$MONGODB_URI" | sed -n '3p'
+
+results="$(mktemp)"
+build/bench/raw_baselines --benchmark_out="$results" --benchmark_out_format=json "$@" \
+  >/dev/null 2>"$results.log" || { cat "$results.log" >&2; exit 1; }
+python3 - "$results" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+rate = {r["name"].split("/")[0]: r.get("items_per_second") for r in runs if "error_message" not in r}
+pairs = [("Encode", "RawLibbson", "MongoOrmBuilder"), ("Decode", "RawLibbson", "MongoOrmView"),
+         ("InsertMany100k", "RawLibmongoc", "MongoOrm"), ("FindIterate100k", "RawLibmongoc", "MongoOrm")]
+print(f"{'benchmark':<18}{'raw docs/s':>14}{'mongo_orm docs/s':>18}{'time ratio (mongo_orm / raw)':>31}")
+for name, raw, ours in pairs:
+    r, o = rate.get(f"BM_{name}_{raw}"), rate.get(f"BM_{name}_{ours}")
+    if r is None or o is None:
+        print(f"{name:<18}{'skipped':>14}")
+        continue
+    print(f"{name:<18}{r:>14,.0f}{o:>18,.0f}{r / o:>31.2f}x")
+PY
+rm -f "$results" "$results.log"
