@@ -12,20 +12,24 @@ die() { echo "bootstrap: error: $*" >&2; exit 1; }
 # libraries, pkg-config for the consumer check.
 packages=(g++ cmake ninja-build pkg-config libmongoc-dev libbson-dev libgtest-dev libgmock-dev
           libbenchmark-dev libcli11-dev)
+install_debian() {
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "need root (or sudo) to install: $*"
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" \
+    || die "apt-get could not install: $*"
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || die "need root (or sudo) to install: ${missing[*]}"
-    sudo="sudo"
-  fi
-  $sudo apt-get update -qq || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    || die "apt-get could not install: ${missing[*]}"
+  install_debian "${missing[@]}"
 else
   say "Debian packages present"
 fi
@@ -37,11 +41,14 @@ mongoc_version="$(pkg-config --modversion libmongoc-1.0 2>/dev/null || true)"
 # fetches the toolchain go.mod asks for through the Go module proxy.
 if ! command -v go >/dev/null; then
   say "installing Debian's Go (golang-go)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go \
-    || die "cannot install Go: the embedded FerretDB server needs it"
+  install_debian golang-go
 fi
 say "$(go version)"
 say "downloading Go modules of tools/ferretdb-server (FerretDB v1.24.2)"
 (cd tools/ferretdb-server && GOFLAGS=-mod=readonly go mod download) \
   || die "cannot download the Go modules of the embedded server from the Go module proxy"
+
+say "building the embedded server (build/mongo-orm-ferretdb) and the mongo-orm program"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || die "cmake could not configure build/"
+cmake --build build --target ferretdb_server mongo-orm >/dev/null || die "building the server failed; run 'cmake --build build' to see why"
 say "done"
