@@ -33,7 +33,9 @@ TEST_F(ErrorTest, DuplicateKeyOnInsert) {
     if (capabilities().kind == ServerKind::mongodb) {
       EXPECT_EQ(e.code(), 11000);
       EXPECT_EQ(e.index(), "email_1");
-      if (e.key()) EXPECT_EQ((*e.key())["email"].as_string(), "a@example.com");
+      if (e.key()) {
+        EXPECT_EQ((*e.key())["email"].as_string(), "a@example.com");
+      }
     }
   }
   EXPECT_THROW(users.insert_one(from_json(R"({"_id": 1})")), DuplicateKeyError);
