@@ -64,7 +64,40 @@ BulkWriteError::BulkWriteError(std::string collection, std::vector<WriteError> w
       partial_result_(std::move(partial_result)) {}
 
 DecodeError::DecodeError(std::string message, std::string path)
-    : Error(std::move(message)), path_(std::move(path)) {}
+    : Error(message), path_(std::move(path)), reason_(std::move(message)) {}
+
+namespace {
+std::string describe_decode(const std::string& reason, const std::string& path,
+                            const std::string& collection, const std::string& document_id) {
+  std::string text;
+  if (!collection.empty()) text += collection + " ";
+  if (!document_id.empty()) text += "_id=" + document_id + " ";
+  if (!text.empty()) text.back() = ':', text += " ";
+  if (!path.empty()) text += "field '" + path + "': ";
+  return text + reason;
+}
+}  // namespace
+
+DecodeError::DecodeError(std::string reason, std::string path, std::string collection,
+                         std::string document_id)
+    : Error(describe_decode(reason, path, collection, document_id)),
+      path_(std::move(path)),
+      reason_(std::move(reason)),
+      collection_(std::move(collection)),
+      document_id_(std::move(document_id)) {}
+
+DecodeError DecodeError::at(std::string path, std::string reason) {
+  return DecodeError(std::move(reason), std::move(path), {}, {});
+}
+
+DecodeError DecodeError::nested_in(std::string_view segment) const {
+  std::string path = path_.empty() ? std::string(segment) : std::string(segment) + "." + path_;
+  return DecodeError(reason_, std::move(path), collection_, document_id_);
+}
+
+DecodeError DecodeError::located(std::string_view collection, std::string_view document_id) const {
+  return DecodeError(reason_, path_, std::string(collection), std::string(document_id));
+}
 
 ValidationError::ValidationError(std::vector<ValidationFailure> failures)
     : Error(join_failures(failures)), failures_(std::move(failures)) {}

@@ -119,14 +119,36 @@ class BulkWriteError : public Error {
 };
 
 // Bytes or a value could not be read as what was expected. Names the field path and, where
-// known, the document's _id.
+// known, the collection and the document's _id.
 class DecodeError : public Error {
  public:
   explicit DecodeError(std::string message, std::string path = {});
+
+  // A failure of the value at `path` (relative to what is being decoded): "field 'path': reason".
+  static DecodeError at(std::string path, std::string reason);
+  // The same failure one level further out: the path gains `segment` in front.
+  DecodeError nested_in(std::string_view segment) const;
+  // The same failure, located in a stored document: "db.users _id=...: field 'a.b': reason".
+  DecodeError located(std::string_view collection, std::string_view document_id) const;
+
   const std::string& path() const noexcept { return path_; }
+  const std::string& reason() const noexcept { return reason_; }
+  const std::string& document_id() const noexcept { return document_id_; }
 
  private:
+  DecodeError(std::string reason, std::string path, std::string collection,
+              std::string document_id);
   std::string path_;
+  std::string reason_;
+  std::string collection_;
+  std::string document_id_;
+};
+
+// A write would overwrite a change made since the object was loaded (or the stored document
+// is gone): nothing was written.
+class ConflictError : public Error {
+ public:
+  using Error::Error;
 };
 
 struct ValidationFailure {

@@ -24,14 +24,12 @@ bson_iter_t first_element_of(const uint8_t* data, std::size_t length) noexcept {
 
 namespace detail {
 void throw_type_mismatch(std::string_view key, Type expected, Type actual) {
-  throw DecodeError("field '" + std::string(key) + "': expected " +
-                        std::string(type_name(expected)) + ", got " +
-                        std::string(type_name(actual)),
-                    std::string(key));
+  throw DecodeError::at(std::string(key), "expected " + std::string(type_name(expected)) +
+                                              ", got " + std::string(type_name(actual)));
 }
 
 void throw_missing_field(std::string_view key) {
-  throw DecodeError("field '" + std::string(key) + "' is missing", std::string(key));
+  throw DecodeError::at(std::string(key), "is missing");
 }
 
 void throw_corrupt(std::size_t offset) {

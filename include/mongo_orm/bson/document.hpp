@@ -9,6 +9,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -77,6 +78,11 @@ class Element {
 
   // An owning copy of this value.
   Value to_value() const;
+  // The encoded bytes of the value alone (no type byte, no key): equal bytes and equal type
+  // mean equal values.
+  std::span<const uint8_t> value_bytes() const noexcept {
+    return {iter_.raw + iter_.d1, static_cast<std::size_t>(iter_.next_off - iter_.d1)};
+  }
   // The libbson iterator positioned on this element, for interop with C code.
   const bson_iter_t& native() const noexcept { return iter_; }
 

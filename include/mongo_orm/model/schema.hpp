@@ -1,0 +1,298 @@
+// Declaring a model: a plain struct plus a schema that binds member pointers to stored names.
+//
+//   struct User { bson::ObjectId id; std::string name; int32_t age = 0; };
+//   auto define_schema(mongo_orm::model::SchemaTag<User>) {   // found by argument lookup
+//     using namespace mongo_orm::model;
+//     return schema<User>("users")
+//         .id(&User::id)
+//         .field(&User::name, "name", required(), max_length(100))
+//         .field(&User::age, "age", min(0));
+//   }
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "mongo_orm/model/codec.hpp"
+#include "mongo_orm/model/rules.hpp"
+
+namespace mongo_orm::model {
+
+// What a model does with stored fields it does not declare.
+enum class UnknownFields {
+  preserve,  // keep them and write them back untouched (old and new app versions can coexist)
+  strict,    // raise DecodeError naming the field
+};
+
+template <class T>
+struct SchemaTag {};
+
+// A type with a schema: `define_schema(SchemaTag<T>)` is declared for it.
+template <class T>
+concept Model = requires { define_schema(SchemaTag<T>{}); };
+
+template <class T, class M>
+struct Field {
+  using model_type = T;
+  using member_type = M;
+
+  M T::*member;
+  std::string name;                         // the stored name
+  std::function<void(M&)> apply_default;    // empty when the field has no default
+  std::vector<Rule<M>> rules;
+};
+
+namespace detail {
+template <class T, class M, class Option>
+void add_option(Field<T, M>& field, Option option) {
+  if constexpr (requires { option.value; } && !requires { option.bound; }) {
+    field.apply_default = [value = std::move(option.value)](M& m) { m = value; };
+  } else if constexpr (requires { option.factory(); }) {
+    field.apply_default = [factory = std::move(option.factory)](M& m) { m = factory(); };
+  } else {
+    field.rules.push_back(detail::make_rule<M>(std::move(option)));
+  }
+}
+
+void throw_unknown_member(std::string_view model_collection);
+[[noreturn]] void throw_strict_unknown(std::string_view key);
+
+template <class M>
+void validate_value(const M& value, const std::string& path, std::vector<ValidationFailure>& out);
+}  // namespace detail
+
+template <class T, class... Fields>
+class Schema {
+ public:
+  static constexpr std::size_t size = sizeof...(Fields);
+  static constexpr std::size_t no_id = static_cast<std::size_t>(-1);
+
+  Schema(std::string collection, UnknownFields unknown, std::tuple<Fields...> fields,
+         std::size_t id_index)
+      : collection_(std::move(collection)), unknown_(unknown), fields_(std::move(fields)),
+        id_index_(id_index) {
+    std::apply([&](const auto&... f) { names_ = {std::string_view(f.name)...}; }, fields_);
+  }
+  // Copies re-point the name index at their own strings.
+  Schema(const Schema& other)
+      : Schema(other.collection_, other.unknown_, other.fields_, other.id_index_) {}
+  Schema& operator=(const Schema&) = delete;
+
+  // Binds a member to a stored name, with rules and a default (see rules.hpp).
+  template <class M, class... Options>
+  Schema<T, Fields..., Field<T, M>> field(M T::*member, std::string name, Options... options) const {
+    Field<T, M> f{member, std::move(name), {}, {}};
+    (detail::add_option(f, std::move(options)), ...);
+    return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_};
+  }
+  // The member stored as _id. ObjectId ids are generated on insert when left empty, string
+  // ids get a new ObjectId's hex digits; integer ids are the caller's to set.
+  template <class M, class... Options>
+  Schema<T, Fields..., Field<T, M>> id(M T::*member, Options... options) const {
+    auto next = field(member, "_id", std::move(options)...);
+    next.id_index_ = size;
+    return next;
+  }
+  Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_}; }
+  Schema unknown_fields(UnknownFields policy) const { return {collection_, policy, fields_, id_index_}; }
+
+  const std::string& collection() const noexcept { return collection_; }
+  UnknownFields unknown_field_policy() const noexcept { return unknown_; }
+  bool has_id() const noexcept { return id_index_ != no_id; }
+  const std::array<std::string_view, size>& stored_names() const noexcept { return names_; }
+  bool declares(std::string_view stored_name) const noexcept { return lookup(stored_name, 0) < size; }
+
+  // The stored name of a member; Error when the member is not in the schema.
+  template <class M>
+  std::string_view name_of(M T::*member) const {
+    std::string_view found;
+    for_each_field([&](const auto& f) {
+      if constexpr (std::is_same_v<typename std::decay_t<decltype(f)>::member_type, M>) {
+        if (found.empty() && f.member == member) found = f.name;
+      }
+    });
+    if (found.empty()) detail::throw_unknown_member(collection_);
+    return found;
+  }
+
+  // Writes every field in declaration order.
+  void encode(bson_t* doc, const T& object) const {
+    for_each_field([&](const auto& f) {
+      using M = typename std::decay_t<decltype(f)>::member_type;
+      Codec<M>::encode(doc, f.name, object.*(f.member));
+    });
+  }
+
+  // Reads a stored document into `out`: fields missing from the document keep their value or
+  // get their declared default; unknown fields are skipped (preserve) or refused (strict).
+  void decode(bson::DocumentView doc, T& out) const {
+    std::array<bool, size> seen{};
+    std::size_t guess = 0;
+    for (bson::Element element : doc) {
+      std::string_view key = element.key();
+      std::size_t index = lookup(key, guess);
+      if (index < size) {
+        decode_at(index, element, out, std::make_index_sequence<size>{});
+        seen[index] = true;
+        guess = index + 1;
+      } else if (unknown_ == UnknownFields::strict) {
+        detail::throw_strict_unknown(key);
+      }
+    }
+    std::size_t i = 0;
+    for_each_field([&](const auto& f) {
+      if (!seen[i++] && f.apply_default) f.apply_default(out.*(f.member));
+    });
+  }
+
+  // Records $set/$unset for every field whose value differs from the stored document.
+  void diff(bson::DocumentView stored, const T& object, const std::string& prefix, UpdateDiff& out) const {
+    for_each_field([&](const auto& f) {
+      if (prefix.empty() && f.name == "_id") return;  // the _id of a stored document never changes
+      diff_value(stored.find(f.name), object.*(f.member), detail::join_path(prefix, f.name), out);
+    });
+  }
+
+  // Appends a failure, with its path, for every rule broken anywhere in the object.
+  void validate(const T& object, const std::string& prefix, std::vector<ValidationFailure>& out) const {
+    for_each_field([&](const auto& f) {
+      const auto& value = object.*(f.member);
+      std::string path = detail::join_path(prefix, f.name);
+      for (const auto& rule : f.rules) {
+        if (auto message = rule(value)) out.push_back({path, *message});
+      }
+      detail::validate_value(value, path, out);
+    });
+  }
+
+  // Calls fn with the id member of an object (only when has_id()).
+  template <class F>
+  void visit_id(T& object, F fn) const {
+    std::size_t i = 0;
+    for_each_field([&](const auto& f) {
+      if (i++ == id_index_) fn(object.*(f.member));
+    });
+  }
+  template <class F>
+  void visit_id(const T& object, F fn) const {
+    std::size_t i = 0;
+    for_each_field([&](const auto& f) {
+      if (i++ == id_index_) fn(object.*(f.member));
+    });
+  }
+
+  template <class F>
+  void for_each_field(F&& fn) const {
+    std::apply([&](const auto&... f) { (fn(f), ...); }, fields_);
+  }
+
+ private:
+  template <class, class...>
+  friend class Schema;
+
+  std::size_t lookup(std::string_view key, std::size_t guess) const noexcept {
+    // Stored documents usually keep declaration order, so the next field is tried first.
+    if (guess < size && names_[guess] == key) return guess;
+    for (std::size_t i = 0; i < size; ++i) {
+      if (names_[i] == key) return i;
+    }
+    return size;
+  }
+
+  template <std::size_t... I>
+  void decode_at(std::size_t index, const bson::Element& element, T& out, std::index_sequence<I...>) const {
+    (void)((index == I ? (decode_field(std::get<I>(fields_), element, out), true) : false) || ...);
+  }
+
+  template <class M>
+  static void decode_field(const Field<T, M>& f, const bson::Element& element, T& out) {
+    decode_nested(element, out.*(f.member), f.name);
+  }
+
+  std::string collection_;
+  UnknownFields unknown_;
+  std::tuple<Fields...> fields_;
+  std::size_t id_index_;
+  std::array<std::string_view, size> names_{};
+};
+
+// Starts a schema; `collection` is empty for models only ever embedded in others.
+template <class T>
+Schema<T> schema(std::string collection = {}) {
+  return {std::move(collection), UnknownFields::preserve, {}, Schema<T>::no_id};
+}
+
+// The schema of a model, built once from its define_schema.
+template <Model T>
+const auto& schema_of() {
+  static const auto instance = define_schema(SchemaTag<T>{});
+  return instance;
+}
+
+// A new object with every declared default applied.
+template <Model T>
+T make() {
+  T object{};
+  schema_of<T>().for_each_field([&](const auto& f) {
+    if (f.apply_default) f.apply_default(object.*(f.member));
+  });
+  return object;
+}
+
+// Validates an object; an empty result means it is valid.
+template <Model T>
+std::vector<ValidationFailure> validate(const T& object) {
+  std::vector<ValidationFailure> failures;
+  schema_of<T>().validate(object, "", failures);
+  return failures;
+}
+
+// Models nest as sub-documents, at any depth.
+template <Model T>
+struct Codec<T> {
+  static void encode(bson_t* doc, std::string_view key, const T& v) {
+    bson_t child;
+    if (!bson_append_document_begin(doc, key.data(), static_cast<int>(key.size()), &child)) {
+      bson::detail::throw_append_failed(key);
+    }
+    schema_of<T>().encode(&child, v);
+    bson_append_document_end(doc, &child);
+  }
+  static void decode(const bson::Element& e, T& out) {
+    detail::expect_type(e, bson::Type::document);
+    out = T{};
+    schema_of<T>().decode(e.as_document(), out);
+  }
+  static void diff(const std::optional<bson::Element>& stored, const T& value,
+                   const std::string& path, UpdateDiff& out) {
+    if (stored && stored->type() == bson::Type::document) {
+      schema_of<T>().diff(stored->as_document(), value, path, out);
+    } else {
+      out.set(path, value);
+    }
+  }
+};
+
+namespace detail {
+// Descends into nested models and containers of them, so rules of embedded models apply.
+template <class M>
+void validate_value(const M& value, const std::string& path, std::vector<ValidationFailure>& out) {
+  if constexpr (Model<M>) {
+    schema_of<M>().validate(value, path, out);
+  } else if constexpr (requires { value.has_value(); *value; }) {
+    if (value.has_value()) validate_value(*value, path, out);
+  } else if constexpr (requires { value.begin()->second; }) {
+    for (const auto& [key, item] : value) validate_value(item, join_path(path, key), out);
+  } else if constexpr (requires { value.size(); value[0]; } && !std::is_same_v<M, std::string>) {
+    for (std::size_t i = 0; i < value.size(); ++i) validate_value(value[i], join_path(path, std::to_string(i)), out);
+  }
+}
+}  // namespace detail
+
+}  // namespace mongo_orm::model

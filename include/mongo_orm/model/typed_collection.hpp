@@ -1,0 +1,240 @@
+// The typed face of a collection: models in, models out. Obtained from a database handle; the
+// raw collection stays reachable beside it for interop.
+#pragma once
+
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mongo_orm/driver/collection.hpp"
+#include "mongo_orm/driver/database.hpp"
+#include "mongo_orm/model/query.hpp"
+#include "mongo_orm/model/schema.hpp"
+#include "mongo_orm/model/tracked.hpp"
+
+namespace mongo_orm::model {
+
+namespace detail {
+// "ObjectId('…')", a quoted string or the Extended JSON of any other _id, for messages.
+std::string describe_id(bson::DocumentView document);
+[[noreturn]] void throw_gone(const std::string& collection, const std::string& id);
+}  // namespace detail
+
+template <Model T>
+class TypedCursor;
+
+template <Model T>
+class TypedCollection {
+ public:
+  // The collection named in the model's schema.
+  explicit TypedCollection(const Database& database)
+      : TypedCollection(database, schema_of<T>().collection()) {}
+  TypedCollection(const Database& database, const std::string& collection_name)
+      : raw_(checked(database, collection_name)) {}
+
+  // The underlying collection, for raw driver calls beside the models.
+  const Collection& raw() const noexcept { return raw_; }
+
+  // Validates (ValidationError, nothing written), fills an empty id, inserts.
+  void insert(Tracked<T>& object) const {
+    check_valid(*object);
+    fill_id(*object);
+    bson::Document document = encode_for_insert(object);
+    raw_.insert_one(document);
+    object.stored_ = std::move(document);
+  }
+  Tracked<T> insert(T object) const {
+    Tracked<T> tracked(std::move(object));
+    insert(tracked);
+    return tracked;
+  }
+  // Validates every object first; nothing is written when any is invalid. Ids are filled in.
+  std::vector<Tracked<T>> insert_many(std::vector<T> objects, const InsertManyOptions& options = {}) const {
+    std::vector<ValidationFailure> failures;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      schema_of<T>().validate(objects[i], std::to_string(i), failures);
+    }
+    if (!failures.empty()) throw ValidationError(std::move(failures));
+    std::vector<Tracked<T>> tracked;
+    tracked.reserve(objects.size());
+    std::vector<bson::Document> documents;
+    documents.reserve(objects.size());
+    for (T& object : objects) {
+      fill_id(object);
+      tracked.emplace_back(std::move(object));
+      documents.push_back(encode_for_insert(tracked.back()));
+    }
+    raw_.insert_many(documents, options);
+    for (std::size_t i = 0; i < tracked.size(); ++i) tracked[i].stored_ = std::move(documents[i]);
+    return tracked;
+  }
+
+  // Inserts a new object; for a stored one sends $set/$unset of the changed paths only (never a
+  // replace, never touching fields the model does not know). ConflictError when the stored
+  // document is gone.
+  void save(Tracked<T>& object) const {
+    if (!object.is_stored()) {
+      insert(object);
+      return;
+    }
+    check_valid(*object);
+    UpdateDiff diff;
+    schema_of<T>().diff(*object.stored_, *object, "", diff);
+    if (diff.empty()) return;
+    bson::Document filter = id_filter(*object.stored_);
+    UpdateResult result = raw_.update_one(filter, diff.to_update());
+    if (result.matched_count == 0) detail::throw_gone(raw_.namespace_name(), detail::describe_id(*object.stored_));
+    object.stored_ = encode_keeping_unknown(object);
+  }
+
+  template <class Id>
+  std::optional<Tracked<T>> get_by_id(const Id& id) const {
+    bson::Builder filter;
+    Codec<Id>::encode(filter.native(), "_id", id);
+    return find_one(filter.extract());
+  }
+  std::optional<Tracked<T>> find_one(const Filter& filter = {}, const FindOptions& options = {}) const {
+    auto document = raw_.find_one(filter, options);
+    if (!document) return std::nullopt;
+    return hydrate(*document);
+  }
+  TypedCursor<T> find(const Filter& filter = {}, const FindOptions& options = {}) const {
+    return TypedCursor<T>(raw_.find(filter, options), raw_.namespace_name());
+  }
+  int64_t count(const Filter& filter = {}) const { return raw_.count_documents(filter); }
+  bool exists(const Filter& filter = {}) const { return raw_.count_documents(filter, {.limit = 1}) > 0; }
+
+  // Deletes a stored object by its _id; returns whether a document was deleted.
+  bool remove(Tracked<T>& object) const {
+    if (!object.is_stored()) return false;
+    bool deleted = raw_.delete_one(id_filter(*object.stored_)).deleted_count == 1;
+    object.stored_.reset();
+    return deleted;
+  }
+  DeleteResult delete_many(const Filter& filter) const { return raw_.delete_many(filter); }
+
+  // Reads one stored document as a model; DecodeError names the collection, _id and field.
+  Tracked<T> hydrate(bson::DocumentView document) const { return hydrate(document, raw_.namespace_name()); }
+  static Tracked<T> hydrate(bson::DocumentView document, const std::string& namespace_name) {
+    Tracked<T> tracked;
+    try {
+      schema_of<T>().decode(document, tracked.value_);
+    } catch (const DecodeError& e) {
+      throw e.located(namespace_name, detail::describe_id(document));
+    }
+    tracked.stored_ = bson::Document(document);
+    return tracked;
+  }
+
+ private:
+  static Collection checked(const Database& database, const std::string& name) {
+    if (name.empty()) {
+      throw ConfigurationError("this model's schema names no collection; pass one to TypedCollection");
+    }
+    return database.collection(name);
+  }
+
+  static void check_valid(const T& object) {
+    auto failures = validate(object);
+    if (!failures.empty()) throw ValidationError(std::move(failures));
+  }
+
+  static void fill_id(T& object) {
+    if (!schema_of<T>().has_id()) return;
+    schema_of<T>().visit_id(object, [](auto& id) {
+      using Id = std::decay_t<decltype(id)>;
+      if constexpr (std::is_same_v<Id, bson::ObjectId>) {
+        if (id == bson::ObjectId{}) id = bson::ObjectId::generate();
+      } else if constexpr (std::is_same_v<Id, std::string>) {
+        if (id.empty()) id = bson::ObjectId::generate().to_hex();
+      }
+    });
+  }
+
+  // The known fields, an _id when the model declares none, and the unknown fields the object
+  // was loaded with.
+  static bson::Document encode_for_insert(const Tracked<T>& object) {
+    bson::Builder document;
+    if (!schema_of<T>().has_id()) {
+      if (object.stored_ && object.stored_->contains("_id")) {
+        document.append("_id", (*object.stored_)["_id"]);
+      } else {
+        document.append("_id", bson::ObjectId::generate());
+      }
+    }
+    schema_of<T>().encode(document.native(), *object);
+    if (object.stored_) document.concat(object.unknown_fields());
+    return document.extract();
+  }
+  static bson::Document encode_keeping_unknown(const Tracked<T>& object) { return encode_for_insert(object); }
+
+  static bson::Document id_filter(const bson::Document& stored) {
+    return bson::Builder{}.append("_id", stored["_id"]).extract();
+  }
+
+  Collection raw_;
+};
+
+// A lazy cursor of models: `for (auto& user : users.find(...))`. Each object is decoded as
+// the cursor reaches it; a decode failure names the collection, _id and field.
+template <Model T>
+class TypedCursor {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Tracked<T>;
+    using difference_type = std::ptrdiff_t;
+    using reference = Tracked<T>&;
+    using pointer = Tracked<T>*;
+
+    Iterator() noexcept = default;
+    reference operator*() const noexcept { return *cursor_->current_; }
+    pointer operator->() const noexcept { return &*cursor_->current_; }
+    Iterator& operator++() {
+      if (!cursor_->advance()) cursor_ = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const Iterator& a, const Iterator& b) noexcept { return a.cursor_ == b.cursor_; }
+
+   private:
+    friend class TypedCursor;
+    explicit Iterator(TypedCursor* cursor) noexcept : cursor_(cursor) {}
+    TypedCursor* cursor_ = nullptr;
+  };
+
+  TypedCursor(Cursor cursor, std::string namespace_name)
+      : cursor_(std::move(cursor)), namespace_name_(std::move(namespace_name)) {}
+
+  Iterator begin() { return advance() ? Iterator(this) : Iterator(); }
+  Iterator end() noexcept { return {}; }
+  std::optional<Tracked<T>> next() {
+    if (!advance()) return std::nullopt;
+    return std::move(*current_);
+  }
+  // Every remaining object, loaded into memory: for small results only.
+  std::vector<Tracked<T>> to_vector() {
+    std::vector<Tracked<T>> all;
+    while (advance()) all.push_back(std::move(*current_));
+    return all;
+  }
+
+ private:
+  bool advance() {
+    auto document = cursor_.next();
+    if (!document) {
+      current_.reset();
+      return false;
+    }
+    current_ = TypedCollection<T>::hydrate(*document, namespace_name_);
+    return true;
+  }
+
+  Cursor cursor_;
+  std::string namespace_name_;
+  std::optional<Tracked<T>> current_;
+};
+
+}  // namespace mongo_orm::model

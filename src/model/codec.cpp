@@ -1,0 +1,91 @@
+// Non-template parts of field codecs, schemas and rules.
+#include "mongo_orm/model/codec.hpp"
+
+#include "mongo_orm/model/rules.hpp"
+#include "mongo_orm/model/schema.hpp"
+
+namespace mongo_orm::model {
+
+void UpdateDiff::set_element(const std::string& path, const bson::Element& element) {
+  set_.append(path, element);
+  ++sets_;
+}
+
+void UpdateDiff::unset(const std::string& path) {
+  unset_.append(path, "");
+  ++unsets_;
+}
+
+bson::Document UpdateDiff::to_update() const {
+  bson::Builder update;
+  if (sets_) update.append("$set", set_.view());
+  if (unsets_) update.append("$unset", unset_.view());
+  return update.extract();
+}
+
+namespace detail {
+
+void throw_wrong_type(const bson::Element& element, std::string_view expected) {
+  throw DecodeError::at({}, "expected " + std::string(expected) + ", got " +
+                                std::string(bson::type_name(element.type())));
+}
+
+void check_utf8(std::string_view text) {
+  if (!bson_utf8_validate(text.data(), text.size(), true)) {
+    throw DecodeError::at({}, "string is not valid UTF-8");
+  }
+}
+
+std::string join_path(const std::string& path, std::string_view key) {
+  if (path.empty()) return std::string(key);
+  std::string joined;
+  joined.reserve(path.size() + 1 + key.size());
+  joined.append(path).append(1, '.').append(key);
+  return joined;
+}
+
+void diff_encoded(const std::optional<bson::Element>& stored, const bson::Element& fresh,
+                  const std::string& path, UpdateDiff& out) {
+  if (stored && stored->type() == fresh.type()) {
+    auto a = stored->value_bytes();
+    auto b = fresh.value_bytes();
+    if (a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin())) return;
+  }
+  out.set_element(path, fresh);
+}
+
+void check_field_name(std::string_view key) {
+  if (key.empty() || key.starts_with('$') || key.find('.') != std::string_view::npos ||
+      key.find('\0') != std::string_view::npos) {
+    throw Error("map key '" + std::string(key) +
+                "' cannot be stored as a field name (empty, starts with '$', or contains '.' or NUL)");
+  }
+}
+
+void throw_unknown_enum(std::string_view stored, const std::vector<std::string_view>& known) {
+  std::string list;
+  for (auto name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+  throw DecodeError::at({}, "unknown enum value '" + std::string(stored) + "' (known: " + list + ")");
+}
+
+void throw_unmapped_enum(long long value) {
+  throw Error("enum value " + std::to_string(value) + " has no stored name in its enum_values mapping");
+}
+
+void throw_unknown_member(std::string_view model_collection) {
+  throw Error("the member is not declared in the schema" +
+              (model_collection.empty() ? std::string() : " of '" + std::string(model_collection) + "'"));
+}
+
+void throw_strict_unknown(std::string_view key) {
+  throw DecodeError::at(std::string(key), "unknown field (the model is strict)");
+}
+
+std::size_t utf8_length(const std::string& text) {
+  std::size_t count = 0;
+  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
+  return count;
+}
+
+}  // namespace detail
+}  // namespace mongo_orm::model
