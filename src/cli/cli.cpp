@@ -33,6 +33,9 @@ constexpr Flag capability_flags[] = {
     {"sparse indexes", &Capabilities::sparse_indexes},
     {"findAndModify projection", &Capabilities::find_and_modify_projection},
     {"batch upsert indexes", &Capabilities::upsert_indexes_per_batch},
+    {"Decimal128 values", &Capabilities::decimal128_values},
+    {"NaN values", &Capabilities::nan_values},
+    {"nested arrays", &Capabilities::nested_arrays},
 };
 
 std::string server_line(const Capabilities& caps) {

@@ -13,13 +13,14 @@ struct BulkWrite::Handles {
   mongoc_bulk_operation_t* bulk;
   std::string namespace_name;
   std::string hosts;
+  const Capabilities* capabilities;  // owned by the client state the lease keeps alive
   bool ordered;
   bool executed = false;
 
   Handles(Client::Lease l, mongoc_collection_t* c, mongoc_bulk_operation_t* b, std::string ns,
-          std::string h, bool o)
+          std::string h, const Capabilities* caps, bool o)
       : lease(std::move(l)), collection(c), bulk(b), namespace_name(std::move(ns)),
-        hosts(std::move(h)), ordered(o) {}
+        hosts(std::move(h)), capabilities(caps), ordered(o) {}
   Handles(const Handles&) = delete;
   Handles& operator=(const Handles&) = delete;
   ~Handles() {
@@ -64,12 +65,14 @@ std::vector<WriteError> write_errors_in(bson::DocumentView reply, std::string_vi
 }  // namespace
 
 BulkWrite::BulkWrite(Client::Lease lease, mongoc_collection_t* collection,
-                     std::string namespace_name, std::string hosts, bool ordered) {
+                     std::string namespace_name, std::string hosts,
+                     const Capabilities& capabilities, bool ordered) {
   bson::Document opts = bson::Builder{}.append("ordered", ordered).extract();
   mongoc_bulk_operation_t* bulk =
       mongoc_collection_create_bulk_operation_with_opts(collection, opts.bson());
   handles_ = std::make_unique<Handles>(std::move(lease), collection, bulk,
-                                       std::move(namespace_name), std::move(hosts), ordered);
+                                       std::move(namespace_name), std::move(hosts), &capabilities,
+                                       ordered);
 }
 
 BulkWrite::BulkWrite(BulkWrite&&) noexcept = default;
@@ -86,7 +89,12 @@ void check_added(bool added, const bson_error_t& error, std::size_t index,
 }
 }  // namespace
 
+void BulkWrite::check_payload(bson::DocumentView document) const {
+  detail::check_payload(*handles_->capabilities, document, handles_->namespace_name);
+}
+
 BulkWrite& BulkWrite::insert_one(bson::DocumentView document) {
+  check_payload(document);
   bson_error_t error;
   bool added = false;
   if (auto id = document.find("_id")) {
@@ -114,6 +122,8 @@ bson::Document upsert_opts(bool upsert) {
 
 BulkWrite& BulkWrite::update_one(bson::DocumentView filter, bson::DocumentView update,
                                  bool upsert) {
+  check_payload(filter);
+  check_payload(update);
   bson_t f = filter.as_bson(), u = update.as_bson();
   bson_error_t error;
   check_added(mongoc_bulk_operation_update_one_with_opts(handles_->bulk, &f, &u,
@@ -125,6 +135,8 @@ BulkWrite& BulkWrite::update_one(bson::DocumentView filter, bson::DocumentView u
 
 BulkWrite& BulkWrite::update_many(bson::DocumentView filter, bson::DocumentView update,
                                   bool upsert) {
+  check_payload(filter);
+  check_payload(update);
   bson_t f = filter.as_bson(), u = update.as_bson();
   bson_error_t error;
   check_added(mongoc_bulk_operation_update_many_with_opts(handles_->bulk, &f, &u,
@@ -136,6 +148,8 @@ BulkWrite& BulkWrite::update_many(bson::DocumentView filter, bson::DocumentView 
 
 BulkWrite& BulkWrite::replace_one(bson::DocumentView filter, bson::DocumentView replacement,
                                   bool upsert) {
+  check_payload(filter);
+  check_payload(replacement);
   bson_t f = filter.as_bson(), r = replacement.as_bson();
   bson_error_t error;
   check_added(mongoc_bulk_operation_replace_one_with_opts(handles_->bulk, &f, &r,
@@ -146,6 +160,7 @@ BulkWrite& BulkWrite::replace_one(bson::DocumentView filter, bson::DocumentView 
 }
 
 BulkWrite& BulkWrite::delete_one(bson::DocumentView filter) {
+  check_payload(filter);
   bson_t f = filter.as_bson();
   bson_error_t error;
   check_added(mongoc_bulk_operation_remove_one_with_opts(handles_->bulk, &f, nullptr, &error),
@@ -155,6 +170,7 @@ BulkWrite& BulkWrite::delete_one(bson::DocumentView filter) {
 }
 
 BulkWrite& BulkWrite::delete_many(bson::DocumentView filter) {
+  check_payload(filter);
   bson_t f = filter.as_bson();
   bson_error_t error;
   check_added(mongoc_bulk_operation_remove_many_with_opts(handles_->bulk, &f, nullptr, &error),

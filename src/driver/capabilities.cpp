@@ -63,6 +63,9 @@ Capabilities Capabilities::from_replies(bson::DocumentView hello, bson::Document
   caps.sparse_indexes = true;
   caps.find_and_modify_projection = true;
   caps.upsert_indexes_per_batch = true;
+  caps.decimal128_values = true;
+  caps.nan_values = true;
+  caps.nested_arrays = true;
   return caps;
 }
 

@@ -51,7 +51,12 @@ Collection::Collection(Client client, std::string database, std::string name)
   if (name_.empty()) throw ConfigurationError("a collection name must not be empty");
 }
 
+void Collection::check_payload(DocumentView document) const {
+  detail::check_payload(client_.capabilities(), document, namespace_name());
+}
+
 InsertOneResult Collection::insert_one(DocumentView document) const {
+  check_payload(document);
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   Builder with_id;
@@ -86,6 +91,7 @@ Cursor Collection::find(DocumentView filter, const FindOptions& options) const {
   if (options.batch_size) opts.append("batchSize", *options.batch_size);
   detail::append_hint(opts, options.hint);
   if (options.max_time_ms) opts.append("maxTimeMS", *options.max_time_ms);
+  check_payload(filter);
 
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
@@ -108,6 +114,7 @@ int64_t Collection::count_documents(DocumentView filter, const CountOptions& opt
   if (options.limit) opts.append("limit", *options.limit);
   detail::append_hint(opts, options.hint);
   if (options.max_time_ms) opts.append("maxTimeMS", *options.max_time_ms);
+  check_payload(filter);
 
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
@@ -132,6 +139,7 @@ int64_t Collection::estimated_document_count() const {
 }
 
 std::vector<bson::Value> Collection::distinct(std::string_view field, DocumentView filter) const {
+  check_payload(filter);
   Document command =
       Builder{}.append("distinct", name_).append("key", field).append("query", filter).extract();
   auto lease = client_.acquire();
@@ -149,6 +157,7 @@ std::vector<bson::Value> Collection::distinct(std::string_view field, DocumentVi
 
 Cursor Collection::aggregate(const std::vector<Document>& pipeline,
                              const AggregateOptions& options) const {
+  for (const Document& stage : pipeline) check_payload(stage);
   Builder command;
   command.append("pipeline", [&](bson::ArrayBuilder& stages) {
     for (const Document& stage : pipeline) stages.append(stage.view());
@@ -174,6 +183,9 @@ using DeleteFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_
 
 UpdateResult run_update(const Collection& self, UpdateFunction function, DocumentView filter,
                         DocumentView change, const UpdateOptions& options) {
+  const Capabilities& caps = self.client().capabilities();
+  detail::check_payload(caps, filter, self.namespace_name());
+  detail::check_payload(caps, change, self.namespace_name());
   auto lease = self.client().acquire();
   detail::CollectionGuard coll(lease.get(), self.database_name(), self.name());
   bson_t f = filter.as_bson(), c = change.as_bson();
@@ -187,6 +199,7 @@ UpdateResult run_update(const Collection& self, UpdateFunction function, Documen
 }
 
 DeleteResult run_delete(const Collection& self, DeleteFunction function, DocumentView filter) {
+  detail::check_payload(self.client().capabilities(), filter, self.namespace_name());
   auto lease = self.client().acquire();
   detail::CollectionGuard coll(lease.get(), self.database_name(), self.name());
   bson_t f = filter.as_bson();
@@ -237,6 +250,9 @@ namespace {
 std::optional<Document> find_and_modify(const Collection& self, DocumentView filter,
                                                const DocumentView* change,
                                                const FindOneAndModifyOptions& options) {
+  const Capabilities& caps = self.client().capabilities();
+  detail::check_payload(caps, filter, self.namespace_name());
+  if (change) detail::check_payload(caps, *change, self.namespace_name());
   FindAndModifyGuard fam;
   int flags = MONGOC_FIND_AND_MODIFY_NONE;
   if (!change) flags |= MONGOC_FIND_AND_MODIFY_REMOVE;
@@ -246,8 +262,7 @@ std::optional<Document> find_and_modify(const Collection& self, DocumentView fil
   }
   mongoc_find_and_modify_opts_set_flags(fam.opts, static_cast<mongoc_find_and_modify_flags_t>(flags));
   if (options.sort) mongoc_find_and_modify_opts_set_sort(fam.opts, options.sort->bson());
-  bool project_here =
-      options.projection && !self.client().capabilities().find_and_modify_projection;
+  bool project_here = options.projection && !caps.find_and_modify_projection;
   if (options.projection && !project_here) {
     mongoc_find_and_modify_opts_set_fields(fam.opts, options.projection->bson());
   }
@@ -304,7 +319,8 @@ BulkWrite Collection::bulk_write(bool ordered) const {
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   mongoc_collection_t* handle = coll.release();
-  return BulkWrite(std::move(lease), handle, namespace_name(), client_.hosts(), ordered);
+  return BulkWrite(std::move(lease), handle, namespace_name(), client_.hosts(),
+                   client_.capabilities(), ordered);
 }
 
 namespace {

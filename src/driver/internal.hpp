@@ -81,6 +81,11 @@ struct Reply {
 
 void append_hint(bson::Builder& opts, const std::optional<Hint>& hint);
 
+// Refuses, before anything is sent, a document carrying values the server cannot take
+// (Decimal128, NaN, arrays nested in arrays on FerretDB), naming the capability and the field
+// path. Does nothing on a server that has them all.
+void check_payload(const Capabilities& caps, bson::DocumentView document, std::string_view target);
+
 // Applies a projection of top-level fields ({a: 1, b: 1} or {a: 0}) to a document, for servers
 // without projection in findAndModify; anything richer raises InvalidRequestError naming the
 // missing capability.

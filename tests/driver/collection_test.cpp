@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "support/server.hpp"
 
 namespace mongo_orm {
@@ -288,6 +290,47 @@ TEST_F(CollectionTest, ProjectionBeyondTopLevelNeedsTheServerCapability) {
   EXPECT_THROW(users.find_one_and_update(from_json(R"({"_id": 1})"), from_json(R"({"$set": {"a": 1}})"),
                                          {.projection = from_json(R"({"address.zip": 1})")}),
                InvalidRequestError);
+}
+
+}  // namespace
+}  // namespace mongo_orm
+
+namespace mongo_orm {
+namespace {
+
+TEST_F(CollectionTest, ValuesTheServerCannotStoreAreRefusedBeforeSending) {
+  struct Case {
+    Document doc;
+    bool supported;
+    std::string path;
+    std::string capability;
+  };
+  const Capabilities& caps = capabilities();
+  std::vector<Case> cases;
+  cases.push_back({Builder{}.append("_id", 1).append("price", bson::Decimal128::from_string("9.99")).extract(),
+                   caps.decimal128_values, "price", "decimal128_values"});
+  cases.push_back({Builder{}.append("_id", 2).append("m", [](Builder& m) { m.append("x", std::nan("")); }).extract(),
+                   caps.nan_values, "m.x", "nan_values"});
+  cases.push_back({from_json(R"({"_id": 3, "grid": [[1, 2], [3, 4]]})"), caps.nested_arrays, "grid.0",
+                   "nested_arrays"});
+  for (const Case& c : cases) {
+    if (c.supported) {
+      users.insert_one(c.doc);
+      EXPECT_EQ(*users.find_one(Builder{}.append("_id", c.doc["_id"]).extract()), c.doc);
+      continue;
+    }
+    try {
+      users.insert_one(c.doc);
+      FAIL() << "expected InvalidRequestError for " << c.capability;
+    } catch (const InvalidRequestError& e) {
+      EXPECT_NE(std::string(e.what()).find("field '" + c.path + "'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.capability), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(users.count_documents(Builder{}.append("v", c.doc).extract()), InvalidRequestError);
+    EXPECT_THROW(users.update_many({}, Builder{}.append("$set", c.doc).extract()), InvalidRequestError);
+  }
+  // The connection is still usable afterwards.
+  EXPECT_NO_THROW(users.count_documents());
 }
 
 }  // namespace

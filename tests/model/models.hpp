@@ -137,7 +137,6 @@ inline User sample_user() {
   u.tags = {"math", "poetry"};
   u.counters = {{"logins", 3}, {"posts", 7}};
   u.status = Status::active;
-  u.credit = bson::Decimal128::from_string("100.25");
   u.preferences = bson::from_json(R"({"theme": "dark", "beta": true})");
   return u;
 }

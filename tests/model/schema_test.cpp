@@ -37,6 +37,7 @@ TEST(Schema, EncodesEveryFieldUnderItsStoredName) {
   User u = sample_user();
   u.id = bson::ObjectId::from_hex("5d06b9c3d7c1f18db3e7c874");
   u.device = bson::Uuid::from_string("123e4567-e89b-12d3-a456-426614174000");
+  u.credit = bson::Decimal128::from_string("100.25");
   EXPECT_EQ(to_relaxed_json(encode(u)),
             R"({ "_id" : { "$oid" : "5d06b9c3d7c1f18db3e7c874" }, "name" : "Ada Lovelace", )"
             R"("email" : "ada@example.com", "age" : 36, "score" : 1099511627776, "balance" : 12.5, )"
@@ -163,6 +164,7 @@ TEST(Validation, LengthCountsCharactersNotBytes) {
 
 TEST(Diff, SendsOnlyChangedPathsIncludingNestedAndArrayElements) {
   User u = sample_user();
+  u.credit = bson::Decimal128::from_string("100.25");
   bson::Document stored = encode(u);
   auto diff_of = [&](const User& changed) {
     model::UpdateDiff diff;

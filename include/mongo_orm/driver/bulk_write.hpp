@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "mongo_orm/bson/document.hpp"
+#include "mongo_orm/driver/capabilities.hpp"
 #include "mongo_orm/driver/client.hpp"
 #include "mongo_orm/driver/options.hpp"
 #include "mongo_orm/error.hpp"
@@ -40,7 +41,8 @@ class BulkWrite {
  private:
   friend class Collection;
   BulkWrite(Client::Lease lease, mongoc_collection_t* collection, std::string namespace_name,
-            std::string hosts, bool ordered);
+            std::string hosts, const Capabilities& capabilities, bool ordered);
+  void check_payload(bson::DocumentView document) const;
 
   struct Handles;
   std::unique_ptr<Handles> handles_;

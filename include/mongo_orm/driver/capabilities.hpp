@@ -37,6 +37,11 @@ struct Capabilities {
   bool sparse_indexes = false;
   // A projection ("fields") in findAndModify; without it mongo_orm projects client-side.
   bool find_and_modify_projection = false;
+  // Values FerretDB 1.x cannot store (it closes the connection on some of them); without the
+  // flag, writes and filters carrying them are refused before sending, naming the field.
+  bool decimal128_values = false;
+  bool nan_values = false;
+  bool nested_arrays = false;
   // Bulk update replies number upserted statements within the whole batch (FerretDB 1.x
   // numbers them from 0 within each statement).
   bool upsert_indexes_per_batch = false;

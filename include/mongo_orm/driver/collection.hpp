@@ -80,6 +80,8 @@ class Collection {
 
  private:
   static InsertManyResult insert_many_result(BulkWriteResult result);
+  // InvalidRequestError when a document carries values the server cannot store.
+  void check_payload(bson::DocumentView document) const;
 
   Client client_;
   std::string database_;
