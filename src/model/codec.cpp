@@ -30,7 +30,7 @@ void throw_wrong_type(const bson::Element& element, std::string_view expected) {
                                 std::string(bson::type_name(element.type())));
 }
 
-void check_utf8(std::string_view text) {
+void check_utf8_slow(std::string_view text) {
   if (!bson_utf8_validate(text.data(), text.size(), true)) {
     throw DecodeError::at({}, "string is not valid UTF-8");
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -69,7 +70,21 @@ namespace detail {
 inline void expect_type(const bson::Element& element, bson::Type type) {
   if (element.type() != type) throw_wrong_type(element, bson::type_name(type));
 }
-void check_utf8(std::string_view text);
+void check_utf8_slow(std::string_view text);
+// Most stored strings are ASCII: those are checked eight bytes at a time, inline; the full
+// UTF-8 check runs only when a byte has its high bit set.
+inline void check_utf8(std::string_view text) {
+  const char* p = text.data();
+  std::size_t n = text.size();
+  uint64_t high_bits = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    high_bits |= word;
+  }
+  for (; n > 0; ++p, --n) high_bits |= static_cast<unsigned char>(*p);
+  if (high_bits & 0x8080808080808080ULL) check_utf8_slow(text);
+}
 std::string join_path(const std::string& path, std::string_view key);
 // Compares a freshly encoded value with the stored one and records a $set when they differ.
 void diff_encoded(const std::optional<bson::Element>& stored, const bson::Element& fresh,
