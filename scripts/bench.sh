@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 scripts/bootstrap.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target raw_baselines mongo-orm ferretdb_server >/dev/null
+cmake --build build --target raw_baselines model_hydration mongo-orm ferretdb_server >/dev/null
 
 if [[ -z "${MONGODB_URI:-}" ]]; then
   export MONGO_ORM_HOME="$(mktemp -d "${TMPDIR:-/tmp}/mongo-orm-bench.XXXXXX")"
@@ -18,21 +18,31 @@ if [[ -z "${MONGODB_URI:-}" ]]; then
 fi
 build/mongo-orm doctor --uri "$MONGODB_URI" | sed -n '3p'
 
-results="$(mktemp)"
-build/bench/raw_baselines --benchmark_out="$results" --benchmark_out_format=json "$@" \
-  >/dev/null 2>"$results.log" || { cat "$results.log" >&2; exit 1; }
+results="$(mktemp -d)"
+for program in raw_baselines model_hydration; do
+  build/bench/$program --benchmark_out="$results/$program.json" --benchmark_out_format=json "$@" \
+    >/dev/null 2>"$results/$program.log" || { cat "$results/$program.log" >&2; exit 1; }
+done
 python3 - "$results" <<'PY'
-import json, sys
-runs = json.load(open(sys.argv[1]))["benchmarks"]
-rate = {r["name"].split("/")[0]: r.get("items_per_second") for r in runs if "error_message" not in r}
-pairs = [("Encode", "RawLibbson", "MongoOrmBuilder"), ("Decode", "RawLibbson", "MongoOrmView"),
-         ("InsertMany100k", "RawLibmongoc", "MongoOrm"), ("FindIterate100k", "RawLibmongoc", "MongoOrm")]
-print(f"{'benchmark':<18}{'raw docs/s':>14}{'mongo_orm docs/s':>18}{'time ratio (mongo_orm / raw)':>31}")
-for name, raw, ours in pairs:
-    r, o = rate.get(f"BM_{name}_{raw}"), rate.get(f"BM_{name}_{ours}")
-    if r is None or o is None:
-        print(f"{name:<18}{'skipped':>14}")
-        continue
-    print(f"{name:<18}{r:>14,.0f}{o:>18,.0f}{r / o:>31.2f}x")
+import json, os, sys
+def rates(name):
+    runs = json.load(open(os.path.join(sys.argv[1], name + ".json")))["benchmarks"]
+    return {r["name"].split("/")[0]: r.get("items_per_second") for r in runs if "error_message" not in r}
+tables = [
+    ("raw_baselines", [("Encode", "RawLibbson", "MongoOrmBuilder"), ("Decode", "RawLibbson", "MongoOrmView"),
+                       ("InsertMany100k", "RawLibmongoc", "MongoOrm"), ("FindIterate100k", "RawLibmongoc", "MongoOrm")]),
+    ("model_hydration", [("Hydrate100k", "RawLibbson", "MongoOrmDecode"), ("Hydrate100k", "RawLibbson", "MongoOrmTracked"),
+                         ("InsertMany100k", "RawLibmongoc", "MongoOrmModels")]),
+]
+print(f"{'benchmark':<34}{'raw docs/s':>14}{'mongo_orm docs/s':>18}{'time ratio (mongo_orm / raw)':>31}")
+for program, pairs in tables:
+    rate = rates(program)
+    for name, raw, ours in pairs:
+        r, o = rate.get(f"BM_{name}_{raw}"), rate.get(f"BM_{name}_{ours}")
+        label = f"{name} ({ours})"
+        if r is None or o is None:
+            print(f"{label:<34}{'skipped':>14}")
+            continue
+        print(f"{label:<34}{r:>14,.0f}{o:>18,.0f}{r / o:>31.2f}x")
 PY
-rm -f "$results" "$results.log"
+rm -rf "$results"
