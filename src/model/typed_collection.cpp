@@ -3,6 +3,8 @@
 
 #include "mongo_orm/bson/json.hpp"
 
+#include <algorithm>
+
 namespace mongo_orm::model::detail {
 
 std::string describe_id(bson::DocumentView document) {
@@ -23,6 +25,38 @@ std::string describe_id(bson::DocumentView document) {
 void throw_gone(const std::string& collection, const std::string& id) {
   throw ConflictError(collection + " _id=" + id +
                       ": the stored document no longer exists (deleted since it was loaded); nothing was saved");
+}
+
+Filter class_filter(const std::vector<std::string>& chains) {
+  bson::Builder filter;
+  if (chains.size() == 1) {
+    filter.append("_cls", chains.front());
+  } else {
+    filter.append("_cls", [&](bson::Builder& in) {
+      in.append("$in", [&](bson::ArrayBuilder& list) {
+        for (const auto& chain : chains) list.append(chain);
+      });
+    });
+  }
+  return filter.extract();
+}
+
+std::string_view checked_class(bson::DocumentView document, const std::vector<std::string>& known) {
+  auto list = [&] {
+    std::string text;
+    for (const auto& chain : known) text += (text.empty() ? "" : ", ") + chain;
+    return text;
+  };
+  auto stored = document.find("_cls");
+  if (!stored) throw DecodeError::at("_cls", "missing; expected one of: " + list());
+  if (stored->type() != bson::Type::string) {
+    throw DecodeError::at("_cls", "expected string, got " + std::string(bson::type_name(stored->type())));
+  }
+  std::string_view value = stored->as_string();
+  if (std::find(known.begin(), known.end(), value) == known.end()) {
+    throw DecodeError::at("_cls", "'" + std::string(value) + "' is not a registered class (known: " + list() + ")");
+  }
+  return value;
 }
 
 }  // namespace mongo_orm::model::detail

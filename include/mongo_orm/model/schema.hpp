@@ -37,6 +37,25 @@ struct SchemaTag {};
 template <class T>
 concept Model = requires { define_schema(SchemaTag<T>{}); };
 
+// The closed set of classes stored in one collection under MongoEngine's `_cls` convention,
+// the root first: Hierarchy<Human, Jedi, GoodJedi, BadSith>.
+template <class Root, class... Derived>
+struct Hierarchy {
+  using root = Root;
+};
+
+namespace detail {
+template <class H>
+struct HierarchyChains;
+}  // namespace detail
+
+// How a class of a hierarchy is stored: its dot-joined class chain ("Human.Jedi") and every
+// chain of its hierarchy (computed on first use).
+struct ClassInfo {
+  std::string chain;
+  const std::vector<std::string>& (*hierarchy_chains)() = nullptr;
+};
+
 template <class T, class M>
 struct Field {
   using model_type = T;
@@ -74,39 +93,81 @@ class Schema {
   static constexpr std::size_t no_id = static_cast<std::size_t>(-1);
 
   Schema(std::string collection, UnknownFields unknown, std::tuple<Fields...> fields,
-         std::size_t id_index)
+         std::size_t id_index, ClassInfo class_info = {})
       : collection_(std::move(collection)), unknown_(unknown), fields_(std::move(fields)),
-        id_index_(id_index) {
+        id_index_(id_index), class_info_(std::move(class_info)) {
     std::apply([&](const auto&... f) { names_ = {std::string_view(f.name)...}; }, fields_);
   }
   // Copies re-point the name index at their own strings.
   Schema(const Schema& other)
-      : Schema(other.collection_, other.unknown_, other.fields_, other.id_index_) {}
+      : Schema(other.collection_, other.unknown_, other.fields_, other.id_index_, other.class_info_) {}
   Schema& operator=(const Schema&) = delete;
 
-  // Binds a member to a stored name, with rules and a default (see rules.hpp).
-  template <class M, class... Options>
-  Schema<T, Fields..., Field<T, M>> field(M T::*member, std::string name, Options... options) const {
-    Field<T, M> f{member, std::move(name), {}, {}};
+  // Binds a member (of the model or of a base class) to a stored name, with rules and a
+  // default (see rules.hpp).
+  template <class M, class Owner, class... Options>
+    requires std::is_base_of_v<Owner, T>
+  Schema<T, Fields..., Field<T, M>> field(M Owner::*member, std::string name, Options... options) const {
+    Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}};
     (detail::add_option(f, std::move(options)), ...);
-    return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_};
+    return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_, class_info_};
+  }
+
+  // Makes this the root class of a hierarchy stored with `_cls` (see Hierarchy).
+  template <class H>
+  Schema inheritable(std::string class_name) const {
+    return {collection_, unknown_, fields_, id_index_, ClassInfo{std::move(class_name), &detail::HierarchyChains<H>::get}};
+  }
+  // A subclass's schema: every field of this one, in the same collection, with the class
+  // chain extended ("Human" -> "Human.Jedi"). Add the subclass's own fields after it.
+  template <class Derived>
+    requires std::is_base_of_v<T, Derived>
+  auto derive(std::string class_name) const {
+    return std::apply(
+        [&](const auto&... f) {
+          return Schema<Derived, Field<Derived, typename std::decay_t<decltype(f)>::member_type>...>(
+              collection_, unknown_,
+              std::make_tuple(Field<Derived, typename std::decay_t<decltype(f)>::member_type>{
+                  f.member, f.name, f.apply_default, f.rules}...),
+              id_index_, ClassInfo{class_info_.chain + "." + class_name, class_info_.hierarchy_chains});
+        },
+        fields_);
+  }
+
+  bool is_inheritable() const noexcept { return !class_info_.chain.empty(); }
+  const std::string& class_chain() const noexcept { return class_info_.chain; }
+  // The chains a query for this class matches: its own and every subclass's.
+  std::vector<std::string> matching_chains() const {
+    std::vector<std::string> out;
+    if (!class_info_.hierarchy_chains) return out;
+    for (const std::string& chain : class_info_.hierarchy_chains()) {
+      if (chain == class_info_.chain || chain.starts_with(class_info_.chain + ".")) out.push_back(chain);
+    }
+    return out;
+  }
+  const std::vector<std::string>& hierarchy_chains() const {
+    static const std::vector<std::string> none;
+    return class_info_.hierarchy_chains ? class_info_.hierarchy_chains() : none;
   }
   // The member stored as _id. ObjectId ids are generated on insert when left empty, string
   // ids get a new ObjectId's hex digits; integer ids are the caller's to set.
-  template <class M, class... Options>
-  Schema<T, Fields..., Field<T, M>> id(M T::*member, Options... options) const {
+  template <class M, class Owner, class... Options>
+    requires std::is_base_of_v<Owner, T>
+  Schema<T, Fields..., Field<T, M>> id(M Owner::*member, Options... options) const {
     auto next = field(member, "_id", std::move(options)...);
     next.id_index_ = size;
     return next;
   }
-  Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_}; }
-  Schema unknown_fields(UnknownFields policy) const { return {collection_, policy, fields_, id_index_}; }
+  Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_, class_info_}; }
+  Schema unknown_fields(UnknownFields policy) const { return {collection_, policy, fields_, id_index_, class_info_}; }
 
   const std::string& collection() const noexcept { return collection_; }
   UnknownFields unknown_field_policy() const noexcept { return unknown_; }
   bool has_id() const noexcept { return id_index_ != no_id; }
   const std::array<std::string_view, size>& stored_names() const noexcept { return names_; }
-  bool declares(std::string_view stored_name) const noexcept { return lookup(stored_name, 0) < size; }
+  bool declares(std::string_view stored_name) const noexcept {
+    return lookup(stored_name, 0) < size || (is_inheritable() && stored_name == "_cls");
+  }
 
   // The stored name of a member; Error when the member is not in the schema.
   template <class M>
@@ -121,8 +182,9 @@ class Schema {
     return found;
   }
 
-  // Writes every field in declaration order.
+  // Writes `_cls` for a class of a hierarchy, then every field in declaration order.
   void encode(bson_t* doc, const T& object) const {
+    if (is_inheritable()) bson::detail::append(doc, "_cls", std::string_view(class_info_.chain));
     for_each_field([&](const auto& f) {
       using M = typename std::decay_t<decltype(f)>::member_type;
       Codec<M>::encode(doc, f.name, object.*(f.member));
@@ -141,6 +203,8 @@ class Schema {
         decode_at(index, element, out, std::make_index_sequence<size>{});
         seen[index] = true;
         guess = index + 1;
+      } else if (key == "_cls" && is_inheritable()) {
+        continue;  // checked by the collection that chose this class
       } else if (unknown_ == UnknownFields::strict) {
         detail::throw_strict_unknown(key);
       }
@@ -219,6 +283,7 @@ class Schema {
   UnknownFields unknown_;
   std::tuple<Fields...> fields_;
   std::size_t id_index_;
+  ClassInfo class_info_;
   std::array<std::string_view, size> names_{};
 };
 
@@ -234,6 +299,16 @@ const auto& schema_of() {
   static const auto instance = define_schema(SchemaTag<T>{});
   return instance;
 }
+
+namespace detail {
+template <class... Classes>
+struct HierarchyChains<Hierarchy<Classes...>> {
+  static const std::vector<std::string>& get() {
+    static const std::vector<std::string> chains{std::string(schema_of<Classes>().class_chain())...};
+    return chains;
+  }
+};
+}  // namespace detail
 
 // A new object with every declared default applied.
 template <Model T>

@@ -2,7 +2,9 @@
 // raw collection stays reachable beside it for interop.
 #pragma once
 
+#include <algorithm>
 #include <iterator>
+#include <variant>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,10 +21,78 @@ namespace detail {
 // "ObjectId('…')", a quoted string or the Extended JSON of any other _id, for messages.
 std::string describe_id(bson::DocumentView document);
 [[noreturn]] void throw_gone(const std::string& collection, const std::string& id);
+// {_cls: chain} for one class, {_cls: {$in: chains}} for a class with subclasses.
+Filter class_filter(const std::vector<std::string>& chains);
+// The stored _cls of a document; DecodeError naming the known classes when it is missing or
+// not one of `known`.
+std::string_view checked_class(bson::DocumentView document, const std::vector<std::string>& known);
 }  // namespace detail
 
+// A lazy cursor that decodes each document as it is reached: `for (auto& user : users.find())`.
+template <class Object>
+class DecodingCursor {
+ public:
+  using Decode = Object (*)(bson::DocumentView document, const std::string& namespace_name);
+
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Object;
+    using difference_type = std::ptrdiff_t;
+    using reference = Object&;
+    using pointer = Object*;
+
+    Iterator() noexcept = default;
+    reference operator*() const noexcept { return *cursor_->current_; }
+    pointer operator->() const noexcept { return &*cursor_->current_; }
+    Iterator& operator++() {
+      if (!cursor_->advance()) cursor_ = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const Iterator& a, const Iterator& b) noexcept { return a.cursor_ == b.cursor_; }
+
+   private:
+    friend class DecodingCursor;
+    explicit Iterator(DecodingCursor* cursor) noexcept : cursor_(cursor) {}
+    DecodingCursor* cursor_ = nullptr;
+  };
+
+  DecodingCursor(Cursor cursor, std::string namespace_name, Decode decode)
+      : cursor_(std::move(cursor)), namespace_name_(std::move(namespace_name)), decode_(decode) {}
+
+  Iterator begin() { return advance() ? Iterator(this) : Iterator(); }
+  Iterator end() noexcept { return {}; }
+  std::optional<Object> next() {
+    if (!advance()) return std::nullopt;
+    return std::move(*current_);
+  }
+  // Every remaining object, loaded into memory: for small results only.
+  std::vector<Object> to_vector() {
+    std::vector<Object> all;
+    while (advance()) all.push_back(std::move(*current_));
+    return all;
+  }
+
+ private:
+  bool advance() {
+    auto document = cursor_.next();
+    if (!document) {
+      current_.reset();
+      return false;
+    }
+    current_ = decode_(*document, namespace_name_);
+    return true;
+  }
+
+  Cursor cursor_;
+  std::string namespace_name_;
+  Decode decode_;
+  std::optional<Object> current_;
+};
+
 template <Model T>
-class TypedCursor;
+using TypedCursor = DecodingCursor<Tracked<T>>;
 
 template <Model T>
 class TypedCollection {
@@ -88,22 +158,32 @@ class TypedCollection {
     object.stored_ = encode_keeping_unknown(object);
   }
 
+  // By _id alone: a document of an unknown class is reported (DecodeError), never skipped; one
+  // of another class of the hierarchy is not this model's and gives nullopt.
   template <class Id>
   std::optional<Tracked<T>> get_by_id(const Id& id) const {
     bson::Builder filter;
     Codec<Id>::encode(filter.native(), "_id", id);
-    return find_one(filter.extract());
+    auto document = raw_.find_one(filter.extract());
+    if (!document) return std::nullopt;
+    if (schema_of<T>().is_inheritable()) {
+      std::string_view stored = detail::checked_class(*document, schema_of<T>().hierarchy_chains());
+      auto mine = schema_of<T>().matching_chains();
+      if (std::find(mine.begin(), mine.end(), stored) == mine.end()) return std::nullopt;
+    }
+    return hydrate(*document);
   }
+  // Queries of a class in a hierarchy match its own and its subclasses' documents only.
   std::optional<Tracked<T>> find_one(const Filter& filter = {}, const FindOptions& options = {}) const {
-    auto document = raw_.find_one(filter, options);
+    auto document = raw_.find_one(scoped(filter), options);
     if (!document) return std::nullopt;
     return hydrate(*document);
   }
   TypedCursor<T> find(const Filter& filter = {}, const FindOptions& options = {}) const {
-    return TypedCursor<T>(raw_.find(filter, options), raw_.namespace_name());
+    return TypedCursor<T>(raw_.find(scoped(filter), options), raw_.namespace_name(), &decode_document);
   }
-  int64_t count(const Filter& filter = {}) const { return raw_.count_documents(filter); }
-  bool exists(const Filter& filter = {}) const { return raw_.count_documents(filter, {.limit = 1}) > 0; }
+  int64_t count(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter)); }
+  bool exists(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter), {.limit = 1}) > 0; }
 
   // Deletes a stored object by its _id; returns whether a document was deleted.
   bool remove(Tracked<T>& object) const {
@@ -112,13 +192,14 @@ class TypedCollection {
     object.stored_.reset();
     return deleted;
   }
-  DeleteResult delete_many(const Filter& filter) const { return raw_.delete_many(filter); }
+  DeleteResult delete_many(const Filter& filter) const { return raw_.delete_many(scoped(filter)); }
 
   // Reads one stored document as a model; DecodeError names the collection, _id and field.
   Tracked<T> hydrate(bson::DocumentView document) const { return hydrate(document, raw_.namespace_name()); }
   static Tracked<T> hydrate(bson::DocumentView document, const std::string& namespace_name) {
     Tracked<T> tracked;
     try {
+      if (schema_of<T>().is_inheritable()) detail::checked_class(document, schema_of<T>().matching_chains());
       schema_of<T>().decode(document, tracked.value_);
     } catch (const DecodeError& e) {
       throw e.located(namespace_name, detail::describe_id(document));
@@ -128,6 +209,16 @@ class TypedCollection {
   }
 
  private:
+  static Tracked<T> decode_document(bson::DocumentView document, const std::string& namespace_name) {
+    return hydrate(document, namespace_name);
+  }
+
+  static Filter scoped(const Filter& filter) {
+    if (!schema_of<T>().is_inheritable()) return filter;
+    Filter by_class = detail::class_filter(schema_of<T>().matching_chains());
+    return filter.document().empty() ? by_class : by_class && filter;
+  }
+
   static Collection checked(const Database& database, const std::string& name) {
     if (name.empty()) {
       throw ConfigurationError("this model's schema names no collection; pass one to TypedCollection");
@@ -176,65 +267,64 @@ class TypedCollection {
   Collection raw_;
 };
 
-// A lazy cursor of models: `for (auto& user : users.find(...))`. Each object is decoded as
-// the cursor reaches it; a decode failure names the collection, _id and field.
-template <Model T>
-class TypedCursor {
+template <class H>
+class PolymorphicCollection;
+
+// Loading through the root of a hierarchy: every document of the collection comes back as the
+// class its `_cls` names, in a std::variant. A `_cls` outside the hierarchy (or none) raises
+// DecodeError naming the value and the known classes; such documents are never skipped.
+template <Model Root, Model... Derived>
+class PolymorphicCollection<Hierarchy<Root, Derived...>> {
  public:
-  class Iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Tracked<T>;
-    using difference_type = std::ptrdiff_t;
-    using reference = Tracked<T>&;
-    using pointer = Tracked<T>*;
+  using Object = std::variant<Tracked<Root>, Tracked<Derived>...>;
 
-    Iterator() noexcept = default;
-    reference operator*() const noexcept { return *cursor_->current_; }
-    pointer operator->() const noexcept { return &*cursor_->current_; }
-    Iterator& operator++() {
-      if (!cursor_->advance()) cursor_ = nullptr;
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const Iterator& a, const Iterator& b) noexcept { return a.cursor_ == b.cursor_; }
+  explicit PolymorphicCollection(const Database& database)
+      : database_(database), raw_(database.collection(schema_of<Root>().collection())) {}
 
-   private:
-    friend class TypedCursor;
-    explicit Iterator(TypedCursor* cursor) noexcept : cursor_(cursor) {}
-    TypedCursor* cursor_ = nullptr;
-  };
+  const Collection& raw() const noexcept { return raw_; }
 
-  TypedCursor(Cursor cursor, std::string namespace_name)
-      : cursor_(std::move(cursor)), namespace_name_(std::move(namespace_name)) {}
-
-  Iterator begin() { return advance() ? Iterator(this) : Iterator(); }
-  Iterator end() noexcept { return {}; }
-  std::optional<Tracked<T>> next() {
-    if (!advance()) return std::nullopt;
-    return std::move(*current_);
+  // Documents of every class, unknown ones included (so that they are reported).
+  DecodingCursor<Object> find(const Filter& filter = {}, const FindOptions& options = {}) const {
+    return DecodingCursor<Object>(raw_.find(filter, options), raw_.namespace_name(), &hydrate);
   }
-  // Every remaining object, loaded into memory: for small results only.
-  std::vector<Tracked<T>> to_vector() {
-    std::vector<Tracked<T>> all;
-    while (advance()) all.push_back(std::move(*current_));
-    return all;
+  std::optional<Object> find_one(const Filter& filter = {}, const FindOptions& options = {}) const {
+    auto document = raw_.find_one(filter, options);
+    if (!document) return std::nullopt;
+    return hydrate(*document, raw_.namespace_name());
+  }
+  int64_t count(const Filter& filter = {}) const { return raw_.count_documents(filter); }
+
+  // Saves whichever class the object holds, through that class's typed collection.
+  void save(Object& object) const {
+    std::visit([&](auto& tracked) { collection_for(tracked).save(tracked); }, object);
+  }
+
+  static Object hydrate(bson::DocumentView document, const std::string& namespace_name) {
+    std::string_view stored;
+    try {
+      stored = detail::checked_class(document, schema_of<Root>().hierarchy_chains());
+    } catch (const DecodeError& e) {
+      throw e.located(namespace_name, detail::describe_id(document));
+    }
+    std::optional<Object> result;
+    auto try_class = [&]<class C>(std::type_identity<C>) {
+      if (!result && schema_of<C>().class_chain() == stored) {
+        result.emplace(std::in_place_type<Tracked<C>>, TypedCollection<C>::hydrate(document, namespace_name));
+      }
+    };
+    try_class(std::type_identity<Root>{});
+    (try_class(std::type_identity<Derived>{}), ...);
+    return std::move(*result);
   }
 
  private:
-  bool advance() {
-    auto document = cursor_.next();
-    if (!document) {
-      current_.reset();
-      return false;
-    }
-    current_ = TypedCollection<T>::hydrate(*document, namespace_name_);
-    return true;
+  template <class C>
+  TypedCollection<C> collection_for(const Tracked<C>&) const {
+    return TypedCollection<C>(database_, raw_.name());
   }
 
-  Cursor cursor_;
-  std::string namespace_name_;
-  std::optional<Tracked<T>> current_;
+  Database database_;
+  Collection raw_;
 };
 
 }  // namespace mongo_orm::model
