@@ -19,3 +19,4 @@
 #include "mongo_orm/model/schema.hpp"
 #include "mongo_orm/model/tracked.hpp"
 #include "mongo_orm/model/typed_collection.hpp"
+#include "mongo_orm/model/update.hpp"

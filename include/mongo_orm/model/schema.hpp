@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,24 @@ struct ClassInfo {
   const std::vector<std::string>& (*hierarchy_chains)() = nullptr;
 };
 
+// Fields the library maintains on writes: a version counter for optimistic concurrency and
+// creation / modification times.
+template <class T>
+struct WriteTracking {
+  using time_point = std::chrono::system_clock::time_point;
+  int64_t T::*version = nullptr;
+  std::string version_name;
+  time_point T::*created = nullptr;
+  std::string created_name;
+  time_point T::*updated = nullptr;
+  std::string updated_name;
+
+  template <class Derived>
+  WriteTracking<Derived> rebased() const {
+    return {version, version_name, created, created_name, updated, updated_name};
+  }
+};
+
 template <class T, class M>
 struct Field {
   using model_type = T;
@@ -93,14 +112,15 @@ class Schema {
   static constexpr std::size_t no_id = static_cast<std::size_t>(-1);
 
   Schema(std::string collection, UnknownFields unknown, std::tuple<Fields...> fields,
-         std::size_t id_index, ClassInfo class_info = {})
+         std::size_t id_index, ClassInfo class_info = {}, WriteTracking<T> tracking = {})
       : collection_(std::move(collection)), unknown_(unknown), fields_(std::move(fields)),
-        id_index_(id_index), class_info_(std::move(class_info)) {
+        id_index_(id_index), class_info_(std::move(class_info)), tracking_(std::move(tracking)) {
     std::apply([&](const auto&... f) { names_ = {std::string_view(f.name)...}; }, fields_);
   }
   // Copies re-point the name index at their own strings.
   Schema(const Schema& other)
-      : Schema(other.collection_, other.unknown_, other.fields_, other.id_index_, other.class_info_) {}
+      : Schema(other.collection_, other.unknown_, other.fields_, other.id_index_, other.class_info_,
+               other.tracking_) {}
   Schema& operator=(const Schema&) = delete;
 
   // Binds a member (of the model or of a base class) to a stored name, with rules and a
@@ -110,13 +130,37 @@ class Schema {
   Schema<T, Fields..., Field<T, M>> field(M Owner::*member, std::string name, Options... options) const {
     Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}};
     (detail::add_option(f, std::move(options)), ...);
-    return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_, class_info_};
+    return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_,
+            class_info_, tracking_};
   }
+
+  // A counter stored under `name`, set to 1 on insert and raised by every write the library
+  // makes; saving or removing an object loaded before another write raises ConflictError.
+  auto version_field(int64_t T::*member, std::string name = "_version") const {
+    auto next = field(member, name);
+    next.tracking_.version = member;
+    next.tracking_.version_name = std::move(name);
+    return next;
+  }
+  // Creation time set on insert; modification time set on insert and on every write that
+  // changes something. Millisecond precision, as stored.
+  auto timestamps(std::chrono::system_clock::time_point T::*created,
+                  std::chrono::system_clock::time_point T::*updated,
+                  std::string created_name = "created_at", std::string updated_name = "updated_at") const {
+    auto next = field(created, created_name).field(updated, updated_name);
+    next.tracking_.created = created;
+    next.tracking_.created_name = std::move(created_name);
+    next.tracking_.updated = updated;
+    next.tracking_.updated_name = std::move(updated_name);
+    return next;
+  }
+  const WriteTracking<T>& tracking() const noexcept { return tracking_; }
 
   // Makes this the root class of a hierarchy stored with `_cls` (see Hierarchy).
   template <class H>
   Schema inheritable(std::string class_name) const {
-    return {collection_, unknown_, fields_, id_index_, ClassInfo{std::move(class_name), &detail::HierarchyChains<H>::get}};
+    return {collection_, unknown_, fields_, id_index_,
+            ClassInfo{std::move(class_name), &detail::HierarchyChains<H>::get}, tracking_};
   }
   // A subclass's schema: every field of this one, in the same collection, with the class
   // chain extended ("Human" -> "Human.Jedi"). Add the subclass's own fields after it.
@@ -129,7 +173,8 @@ class Schema {
               collection_, unknown_,
               std::make_tuple(Field<Derived, typename std::decay_t<decltype(f)>::member_type>{
                   f.member, f.name, f.apply_default, f.rules}...),
-              id_index_, ClassInfo{class_info_.chain + "." + class_name, class_info_.hierarchy_chains});
+              id_index_, ClassInfo{class_info_.chain + "." + class_name, class_info_.hierarchy_chains},
+              tracking_.template rebased<Derived>());
         },
         fields_);
   }
@@ -158,8 +203,10 @@ class Schema {
     next.id_index_ = size;
     return next;
   }
-  Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_, class_info_}; }
-  Schema unknown_fields(UnknownFields policy) const { return {collection_, policy, fields_, id_index_, class_info_}; }
+  Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_, class_info_, tracking_}; }
+  Schema unknown_fields(UnknownFields policy) const {
+    return {collection_, policy, fields_, id_index_, class_info_, tracking_};
+  }
 
   const std::string& collection() const noexcept { return collection_; }
   UnknownFields unknown_field_policy() const noexcept { return unknown_; }
@@ -284,6 +331,7 @@ class Schema {
   std::tuple<Fields...> fields_;
   std::size_t id_index_;
   ClassInfo class_info_;
+  WriteTracking<T> tracking_;
   std::array<std::string_view, size> names_{};
 };
 

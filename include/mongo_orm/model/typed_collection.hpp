@@ -14,6 +14,7 @@
 #include "mongo_orm/model/query.hpp"
 #include "mongo_orm/model/schema.hpp"
 #include "mongo_orm/model/tracked.hpp"
+#include "mongo_orm/model/update.hpp"
 
 namespace mongo_orm::model {
 
@@ -110,6 +111,7 @@ class TypedCollection {
   void insert(Tracked<T>& object) const {
     check_valid(*object);
     fill_id(*object);
+    stamp_new(*object);
     bson::Document document = encode_for_insert(object);
     raw_.insert_one(document);
     object.stored_ = std::move(document);
@@ -132,6 +134,7 @@ class TypedCollection {
     documents.reserve(objects.size());
     for (T& object : objects) {
       fill_id(object);
+      stamp_new(object);
       tracked.emplace_back(std::move(object));
       documents.push_back(encode_for_insert(tracked.back()));
     }
@@ -141,8 +144,8 @@ class TypedCollection {
   }
 
   // Inserts a new object; for a stored one sends $set/$unset of the changed paths only (never a
-  // replace, never touching fields the model does not know). ConflictError when the stored
-  // document is gone.
+  // replace, never touching fields the model does not know). With a version field, a write
+  // made since the object was loaded raises ConflictError; so does a document that is gone.
   void save(Tracked<T>& object) const {
     if (!object.is_stored()) {
       insert(object);
@@ -152,10 +155,23 @@ class TypedCollection {
     UpdateDiff diff;
     schema_of<T>().diff(*object.stored_, *object, "", diff);
     if (diff.empty()) return;
-    bson::Document filter = id_filter(*object.stored_);
-    UpdateResult result = raw_.update_one(filter, diff.to_update());
-    if (result.matched_count == 0) detail::throw_gone(raw_.namespace_name(), detail::describe_id(*object.stored_));
-    object.stored_ = encode_keeping_unknown(object);
+    const auto& tracking = schema_of<T>().tracking();
+    if (tracking.updated) {
+      (*object).*tracking.updated = now();
+      Codec<std::chrono::system_clock::time_point>::encode(diff.set_builder().native(), tracking.updated_name,
+                                                           (*object).*tracking.updated);
+    }
+    bson::Builder filter;
+    filter.append("_id", (*object.stored_)["_id"]);
+    if (tracking.version) {
+      int64_t current = (*object).*tracking.version;
+      filter.append(tracking.version_name, current);
+      diff.set_builder().append(tracking.version_name, current + 1);
+    }
+    UpdateResult result = raw_.update_one(filter.extract(), diff.to_update());
+    if (result.matched_count == 0) throw_conflict(object);
+    if (tracking.version) ++((*object).*tracking.version);
+    object.stored_ = encode_for_insert(object);
   }
 
   // By _id alone: a document of an unknown class is reported (DecodeError), never skipped; one
@@ -185,12 +201,52 @@ class TypedCollection {
   int64_t count(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter)); }
   bool exists(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter), {.limit = 1}) > 0; }
 
-  // Deletes a stored object by its _id; returns whether a document was deleted.
+  // Deletes a stored object by its _id; returns whether a document was deleted. With a version
+  // field, a write made since the object was loaded raises ConflictError and deletes nothing.
   bool remove(Tracked<T>& object) const {
     if (!object.is_stored()) return false;
-    bool deleted = raw_.delete_one(id_filter(*object.stored_)).deleted_count == 1;
+    bson::Builder filter;
+    filter.append("_id", (*object.stored_)["_id"]);
+    const auto& tracking = schema_of<T>().tracking();
+    if (tracking.version) filter.append(tracking.version_name, (*object).*tracking.version);
+    bool deleted = raw_.delete_one(filter.extract()).deleted_count == 1;
+    if (!deleted && tracking.version && raw_.count_documents(id_filter(*object.stored_)) > 0) {
+      throw_conflict(object);
+    }
     object.stored_.reset();
     return deleted;
+  }
+
+  // Typed updates; the version counter and modification time are maintained as on save.
+  UpdateResult update_one(const Filter& filter, const Update& update, const UpdateOptions& options = {}) const {
+    return raw_.update_one(scoped(filter), tracked_update(update), options);
+  }
+  UpdateResult update_many(const Filter& filter, const Update& update, const UpdateOptions& options = {}) const {
+    return raw_.update_many(scoped(filter), tracked_update(update), options);
+  }
+  // Updates the first match (inserting one built from the filter's equalities when none
+  // matches, if options.upsert) and returns it as a model, before or after the change.
+  std::optional<Tracked<T>> find_one_and_update(const Filter& filter, const Update& update,
+                                                const FindOneAndModifyOptions& options = {}) const {
+    auto document = raw_.find_one_and_update(scoped(filter), tracked_update(update), options);
+    if (!document) return std::nullopt;
+    return hydrate(*document);
+  }
+  // The distinct values of a field, decoded as the field's type.
+  template <class M>
+  std::vector<detail::query_value_t<M>> distinct(const FieldPath<M>& field, const Filter& filter = {}) const {
+    using V = detail::query_value_t<M>;
+    std::vector<V> values;
+    for (const bson::Value& value : raw_.distinct(field.path(), scoped(filter))) {
+      V decoded{};
+      try {
+        Codec<V>::decode(value.get(), decoded);
+      } catch (const DecodeError& e) {
+        throw e.nested_in(field.path()).located(raw_.namespace_name(), "(distinct)");
+      }
+      values.push_back(std::move(decoded));
+    }
+    return values;
   }
   DeleteResult delete_many(const Filter& filter) const { return raw_.delete_many(scoped(filter)); }
 
@@ -209,6 +265,41 @@ class TypedCollection {
   }
 
  private:
+  static std::chrono::system_clock::time_point now() {
+    return bson::DateTime::now().to_time_point();  // stored precision, so reloads compare equal
+  }
+
+  static void stamp_new(T& object) {
+    const auto& tracking = schema_of<T>().tracking();
+    if (tracking.version && object.*tracking.version == 0) object.*tracking.version = 1;
+    if (tracking.created) object.*tracking.created = now();
+    if (tracking.updated) object.*tracking.updated = object.*tracking.created;
+    if (tracking.updated && !tracking.created) object.*tracking.updated = now();
+  }
+
+  bson::Document tracked_update(const Update& update) const {
+    const auto& tracking = schema_of<T>().tracking();
+    if (!tracking.version && !tracking.updated) return update.document();
+    Update with_tracking = update;
+    if (tracking.version) with_tracking.operator_builder("$inc").append(tracking.version_name, int64_t{1});
+    if (tracking.updated) {
+      Codec<std::chrono::system_clock::time_point>::encode(with_tracking.operator_builder("$set").native(),
+                                                           tracking.updated_name, now());
+    }
+    return with_tracking.document();
+  }
+
+  [[noreturn]] void throw_conflict(const Tracked<T>& object) const {
+    std::string id = detail::describe_id(*object.stored_);
+    const auto& tracking = schema_of<T>().tracking();
+    if (tracking.version && raw_.count_documents(id_filter(*object.stored_)) > 0) {
+      throw ConflictError(raw_.namespace_name() + " _id=" + id + ": the document was changed since it was loaded (" +
+                          tracking.version_name + " is no longer " + std::to_string((*object).*tracking.version) +
+                          "); reload it and apply the change again. Nothing was written");
+    }
+    detail::throw_gone(raw_.namespace_name(), id);
+  }
+
   static Tracked<T> decode_document(bson::DocumentView document, const std::string& namespace_name) {
     return hydrate(document, namespace_name);
   }
