@@ -14,6 +14,7 @@
 #include "mongo_orm/driver/options.hpp"
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/model/codec.hpp"
+#include "mongo_orm/model/indexes.hpp"
 #include "mongo_orm/model/query.hpp"
 #include "mongo_orm/model/rules.hpp"
 #include "mongo_orm/model/schema.hpp"

@@ -323,16 +323,21 @@ BulkWrite Collection::bulk_write(bool ordered) const {
                    client_.capabilities(), ordered);
 }
 
+std::string default_index_name(DocumentView keys) {
+  bson_t k = keys.as_bson();
+  char* generated = mongoc_collection_keys_to_index_string(&k);
+  if (!generated) throw InvalidRequestError("index keys must map field names to 1, -1 or a string");
+  std::string name(generated);
+  bson_free(generated);
+  return name;
+}
+
 namespace {
 std::string index_name(const IndexModel& index) {
   if (auto name = index.options.find("name"); name && name->type() == bson::Type::string) {
     return std::string(name->as_string());
   }
-  char* generated = mongoc_collection_keys_to_index_string(index.keys.bson());
-  if (!generated) throw InvalidRequestError("index keys must map field names to 1, -1 or a string");
-  std::string name(generated);
-  bson_free(generated);
-  return name;
+  return default_index_name(index.keys);
 }
 }  // namespace
 

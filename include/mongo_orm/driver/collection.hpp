@@ -17,6 +17,9 @@
 
 namespace mongo_orm {
 
+// The name MongoDB gives an index with these keys when none is chosen ("email_1_age_-1").
+std::string default_index_name(bson::DocumentView keys);
+
 class Collection {
  public:
   Collection(Client client, std::string database, std::string name);

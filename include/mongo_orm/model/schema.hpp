@@ -75,6 +75,47 @@ struct WriteTracking {
   }
 };
 
+// An index declared on a model: keys by stored name, and the createIndexes options.
+struct IndexOptions {
+  std::string name{};  // derived from the keys when empty ("email_1")
+  bool unique = false;
+  bool sparse = false;
+  std::optional<bson::Document> partial_filter{};
+  std::optional<int32_t> expire_after_seconds{};  // TTL
+};
+struct IndexSpec {
+  bson::Document keys;  // {"email": 1, "age": -1}
+  IndexOptions options;
+};
+
+// Index keys from members: asc(&User::email), desc(&User::age).
+template <class M, class Owner>
+struct IndexKey {
+  M Owner::*member;
+  int32_t direction;
+};
+template <class M, class Owner>
+IndexKey<M, Owner> asc(M Owner::*member) {
+  return {member, 1};
+}
+template <class M, class Owner>
+IndexKey<M, Owner> desc(M Owner::*member) {
+  return {member, -1};
+}
+
+// What a schema carries besides its fields.
+template <class T>
+struct SchemaMetadata {
+  ClassInfo class_info{};
+  WriteTracking<T> tracking{};
+  std::vector<IndexSpec> indexes{};
+
+  template <class Derived>
+  SchemaMetadata<Derived> rebased(std::string class_chain) const {
+    return {ClassInfo{std::move(class_chain), class_info.hierarchy_chains}, tracking.template rebased<Derived>(), indexes};
+  }
+};
+
 template <class T, class M>
 struct Field {
   using model_type = T;
@@ -112,15 +153,14 @@ class Schema {
   static constexpr std::size_t no_id = static_cast<std::size_t>(-1);
 
   Schema(std::string collection, UnknownFields unknown, std::tuple<Fields...> fields,
-         std::size_t id_index, ClassInfo class_info = {}, WriteTracking<T> tracking = {})
+         std::size_t id_index, SchemaMetadata<T> meta = {})
       : collection_(std::move(collection)), unknown_(unknown), fields_(std::move(fields)),
-        id_index_(id_index), class_info_(std::move(class_info)), tracking_(std::move(tracking)) {
+        id_index_(id_index), meta_(std::move(meta)) {
     std::apply([&](const auto&... f) { names_ = {std::string_view(f.name)...}; }, fields_);
   }
   // Copies re-point the name index at their own strings.
   Schema(const Schema& other)
-      : Schema(other.collection_, other.unknown_, other.fields_, other.id_index_, other.class_info_,
-               other.tracking_) {}
+      : Schema(other.collection_, other.unknown_, other.fields_, other.id_index_, other.meta_) {}
   Schema& operator=(const Schema&) = delete;
 
   // Binds a member (of the model or of a base class) to a stored name, with rules and a
@@ -130,16 +170,15 @@ class Schema {
   Schema<T, Fields..., Field<T, M>> field(M Owner::*member, std::string name, Options... options) const {
     Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}};
     (detail::add_option(f, std::move(options)), ...);
-    return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_,
-            class_info_, tracking_};
+    return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_, meta_};
   }
 
   // A counter stored under `name`, set to 1 on insert and raised by every write the library
   // makes; saving or removing an object loaded before another write raises ConflictError.
   auto version_field(int64_t T::*member, std::string name = "_version") const {
     auto next = field(member, name);
-    next.tracking_.version = member;
-    next.tracking_.version_name = std::move(name);
+    next.meta_.tracking.version = member;
+    next.meta_.tracking.version_name = std::move(name);
     return next;
   }
   // Creation time set on insert; modification time set on insert and on every write that
@@ -148,19 +187,38 @@ class Schema {
                   std::chrono::system_clock::time_point T::*updated,
                   std::string created_name = "created_at", std::string updated_name = "updated_at") const {
     auto next = field(created, created_name).field(updated, updated_name);
-    next.tracking_.created = created;
-    next.tracking_.created_name = std::move(created_name);
-    next.tracking_.updated = updated;
-    next.tracking_.updated_name = std::move(updated_name);
+    next.meta_.tracking.created = created;
+    next.meta_.tracking.created_name = std::move(created_name);
+    next.meta_.tracking.updated = updated;
+    next.meta_.tracking.updated_name = std::move(updated_name);
     return next;
   }
-  const WriteTracking<T>& tracking() const noexcept { return tracking_; }
+  const WriteTracking<T>& tracking() const noexcept { return meta_.tracking; }
+
+  // Declares an index on members of this model: .index({.unique = true}, asc(&User::email)).
+  template <class... Keys>
+  Schema index(IndexOptions options, Keys... keys) const {
+    bson::Builder key_doc;
+    auto append_key = [&]<class M, class Owner>(const IndexKey<M, Owner>& key) {
+      key_doc.append(name_of(static_cast<M T::*>(key.member)), key.direction);
+    };
+    (append_key(keys), ...);
+    return index(IndexSpec{key_doc.extract(), std::move(options)});
+  }
+  // Declares an index by stored paths, for keys inside nested documents: {"address.zip": 1}.
+  Schema index(IndexSpec spec) const {
+    Schema next(*this);
+    next.meta_.indexes.push_back(std::move(spec));
+    return next;
+  }
+  const std::vector<IndexSpec>& indexes() const noexcept { return meta_.indexes; }
 
   // Makes this the root class of a hierarchy stored with `_cls` (see Hierarchy).
   template <class H>
   Schema inheritable(std::string class_name) const {
-    return {collection_, unknown_, fields_, id_index_,
-            ClassInfo{std::move(class_name), &detail::HierarchyChains<H>::get}, tracking_};
+    SchemaMetadata<T> meta = meta_;
+    meta.class_info = ClassInfo{std::move(class_name), &detail::HierarchyChains<H>::get};
+    return {collection_, unknown_, fields_, id_index_, std::move(meta)};
   }
   // A subclass's schema: every field of this one, in the same collection, with the class
   // chain extended ("Human" -> "Human.Jedi"). Add the subclass's own fields after it.
@@ -173,26 +231,25 @@ class Schema {
               collection_, unknown_,
               std::make_tuple(Field<Derived, typename std::decay_t<decltype(f)>::member_type>{
                   f.member, f.name, f.apply_default, f.rules}...),
-              id_index_, ClassInfo{class_info_.chain + "." + class_name, class_info_.hierarchy_chains},
-              tracking_.template rebased<Derived>());
+              id_index_, meta_.template rebased<Derived>(meta_.class_info.chain + "." + class_name));
         },
         fields_);
   }
 
-  bool is_inheritable() const noexcept { return !class_info_.chain.empty(); }
-  const std::string& class_chain() const noexcept { return class_info_.chain; }
+  bool is_inheritable() const noexcept { return !meta_.class_info.chain.empty(); }
+  const std::string& class_chain() const noexcept { return meta_.class_info.chain; }
   // The chains a query for this class matches: its own and every subclass's.
   std::vector<std::string> matching_chains() const {
     std::vector<std::string> out;
-    if (!class_info_.hierarchy_chains) return out;
-    for (const std::string& chain : class_info_.hierarchy_chains()) {
-      if (chain == class_info_.chain || chain.starts_with(class_info_.chain + ".")) out.push_back(chain);
+    if (!meta_.class_info.hierarchy_chains) return out;
+    for (const std::string& chain : meta_.class_info.hierarchy_chains()) {
+      if (chain == meta_.class_info.chain || chain.starts_with(meta_.class_info.chain + ".")) out.push_back(chain);
     }
     return out;
   }
   const std::vector<std::string>& hierarchy_chains() const {
     static const std::vector<std::string> none;
-    return class_info_.hierarchy_chains ? class_info_.hierarchy_chains() : none;
+    return meta_.class_info.hierarchy_chains ? meta_.class_info.hierarchy_chains() : none;
   }
   // The member stored as _id. ObjectId ids are generated on insert when left empty, string
   // ids get a new ObjectId's hex digits; integer ids are the caller's to set.
@@ -203,10 +260,8 @@ class Schema {
     next.id_index_ = size;
     return next;
   }
-  Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_, class_info_, tracking_}; }
-  Schema unknown_fields(UnknownFields policy) const {
-    return {collection_, policy, fields_, id_index_, class_info_, tracking_};
-  }
+  Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_, meta_}; }
+  Schema unknown_fields(UnknownFields policy) const { return {collection_, policy, fields_, id_index_, meta_}; }
 
   const std::string& collection() const noexcept { return collection_; }
   UnknownFields unknown_field_policy() const noexcept { return unknown_; }
@@ -231,7 +286,7 @@ class Schema {
 
   // Writes `_cls` for a class of a hierarchy, then every field in declaration order.
   void encode(bson_t* doc, const T& object) const {
-    if (is_inheritable()) bson::detail::append(doc, "_cls", std::string_view(class_info_.chain));
+    if (is_inheritable()) bson::detail::append(doc, "_cls", std::string_view(meta_.class_info.chain));
     for_each_field([&](const auto& f) {
       using M = typename std::decay_t<decltype(f)>::member_type;
       Codec<M>::encode(doc, f.name, object.*(f.member));
@@ -330,8 +385,7 @@ class Schema {
   UnknownFields unknown_;
   std::tuple<Fields...> fields_;
   std::size_t id_index_;
-  ClassInfo class_info_;
-  WriteTracking<T> tracking_;
+  SchemaMetadata<T> meta_;
   std::array<std::string_view, size> names_{};
 };
 

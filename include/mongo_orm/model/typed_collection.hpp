@@ -11,6 +11,7 @@
 
 #include "mongo_orm/driver/collection.hpp"
 #include "mongo_orm/driver/database.hpp"
+#include "mongo_orm/model/indexes.hpp"
 #include "mongo_orm/model/query.hpp"
 #include "mongo_orm/model/schema.hpp"
 #include "mongo_orm/model/tracked.hpp"
@@ -249,6 +250,11 @@ class TypedCollection {
     return values;
   }
   DeleteResult delete_many(const Filter& filter) const { return raw_.delete_many(scoped(filter)); }
+
+  // The indexes declared on the model against the server's.
+  IndexDiff index_diff() const { return diff_indexes(raw_, schema_of<T>().indexes()); }
+  // Creates the declared indexes that are missing (idempotent); see model/indexes.hpp.
+  std::vector<std::string> ensure_indexes() const { return model::ensure_indexes(raw_, schema_of<T>().indexes()); }
 
   // Reads one stored document as a model; DecodeError names the collection, _id and field.
   Tracked<T> hydrate(bson::DocumentView document) const { return hydrate(document, raw_.namespace_name()); }

@@ -1,0 +1,128 @@
+// Reconciling declared indexes with the server's.
+#include "mongo_orm/model/indexes.hpp"
+
+#include "mongo_orm/bson/json.hpp"
+
+namespace mongo_orm::model {
+
+namespace {
+
+std::optional<double> number(const bson::Element& e) {
+  switch (e.type()) {
+    case bson::Type::int32: return e.as_int32();
+    case bson::Type::int64: return static_cast<double>(e.as_int64());
+    case bson::Type::double_: return e.as_double();
+    default: return std::nullopt;
+  }
+}
+
+// Same key names in the same order, with numerically equal directions.
+bool same_keys(bson::DocumentView a, bson::DocumentView b) {
+  auto ia = a.begin(), ib = b.begin();
+  for (; ia != a.end() && ib != b.end(); ++ia, ++ib) {
+    bson::Element ea = *ia, eb = *ib;
+    if (ea.key() != eb.key()) return false;
+    auto na = number(ea), nb = number(eb);
+    if (na && nb) {
+      if (*na != *nb) return false;
+    } else if (ea.type() != eb.type() || ea.to_value() != eb.to_value()) {
+      return false;
+    }
+  }
+  return ia == a.end() && ib == b.end();
+}
+
+bool flag(bson::DocumentView index, std::string_view key) {
+  auto e = index.find(key);
+  return e && e->type() == bson::Type::boolean && e->as_bool();
+}
+
+std::string differences(const IndexSpec& spec, bson::DocumentView existing) {
+  std::string out;
+  auto note = [&](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
+  if (!same_keys(spec.keys, existing["key"].as_document())) {
+    note("keys " + bson::to_relaxed_json(existing["key"].as_document()) + " on the server, " +
+         bson::to_relaxed_json(spec.keys) + " declared");
+  }
+  if (flag(existing, "unique") != spec.options.unique) note(std::string("unique is ") + (spec.options.unique ? "declared" : "not declared"));
+  if (flag(existing, "sparse") != spec.options.sparse) note(std::string("sparse is ") + (spec.options.sparse ? "declared" : "not declared"));
+  auto ttl = existing.find("expireAfterSeconds");
+  std::optional<double> server_ttl = ttl ? number(*ttl) : std::nullopt;
+  std::optional<double> declared_ttl;
+  if (spec.options.expire_after_seconds) declared_ttl = *spec.options.expire_after_seconds;
+  if (server_ttl != declared_ttl) note("expireAfterSeconds differs");
+  auto partial = existing.find("partialFilterExpression");
+  bool same_partial = partial ? spec.options.partial_filter && partial->type() == bson::Type::document &&
+                                    bson::DocumentView(partial->as_document()) == spec.options.partial_filter->view()
+                              : !spec.options.partial_filter;
+  if (!same_partial) note("partialFilterExpression differs");
+  return out;
+}
+
+IndexModel to_model(const IndexSpec& spec) {
+  bson::Builder options;
+  options.append("name", index_name(spec));
+  if (spec.options.unique) options.append("unique", true);
+  if (spec.options.sparse) options.append("sparse", true);
+  if (spec.options.partial_filter) options.append("partialFilterExpression", *spec.options.partial_filter);
+  if (spec.options.expire_after_seconds) options.append("expireAfterSeconds", *spec.options.expire_after_seconds);
+  return {spec.keys, options.extract()};
+}
+
+void check_capabilities(const Collection& collection, const IndexSpec& spec) {
+  const Capabilities& caps = collection.client().capabilities();
+  auto refuse = [&](std::string_view option, std::string_view capability) {
+    throw InvalidRequestError(collection.namespace_name() + ": index '" + index_name(spec) + "' is declared " +
+                              std::string(option) + ", but the server lacks capability " + std::string(capability) +
+                              "; it would build a different index, so nothing was created");
+  };
+  if (spec.options.partial_filter && !caps.partial_indexes) refuse("with a partial filter", "partial_indexes");
+  if (spec.options.expire_after_seconds && !caps.ttl_indexes) refuse("with a TTL", "ttl_indexes");
+  if (spec.options.sparse && !caps.sparse_indexes) refuse("sparse", "sparse_indexes");
+}
+
+}  // namespace
+
+std::string index_name(const IndexSpec& spec) {
+  return spec.options.name.empty() ? default_index_name(spec.keys) : spec.options.name;
+}
+
+IndexDiff diff_indexes(const Collection& collection, const std::vector<IndexSpec>& declared) {
+  std::vector<bson::Document> existing = collection.list_indexes();
+  IndexDiff diff;
+  std::vector<bool> matched(existing.size(), false);
+  for (const IndexSpec& spec : declared) {
+    std::string name = index_name(spec);
+    bool found = false;
+    for (std::size_t i = 0; i < existing.size(); ++i) {
+      if (existing[i]["name"].as_string() != name) continue;
+      found = true;
+      matched[i] = true;
+      if (std::string why = differences(spec, existing[i]); !why.empty()) {
+        diff.changed.push_back({spec, existing[i], why});
+      }
+    }
+    if (!found) diff.missing.push_back(spec);
+  }
+  for (std::size_t i = 0; i < existing.size(); ++i) {
+    if (!matched[i] && existing[i]["name"].as_string() != "_id_") diff.extra.push_back(existing[i]);
+  }
+  return diff;
+}
+
+std::vector<std::string> ensure_indexes(const Collection& collection, const std::vector<IndexSpec>& declared) {
+  IndexDiff diff = diff_indexes(collection, declared);
+  if (!diff.changed.empty()) {
+    std::string text = collection.namespace_name() + ": declared indexes differ from the server's; nothing was created:";
+    for (const auto& c : diff.changed) text += " '" + index_name(c.declared) + "': " + c.difference + ";";
+    text.pop_back();
+    throw InvalidRequestError(text);
+  }
+  for (const IndexSpec& spec : diff.missing) check_capabilities(collection, spec);
+  std::vector<IndexModel> models;
+  for (const IndexSpec& spec : diff.missing) models.push_back(to_model(spec));
+  if (models.empty()) return {};
+  return collection.create_indexes(models);
+}
+
+}  // namespace mongo_orm::model
