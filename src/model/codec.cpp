@@ -81,6 +81,25 @@ void throw_strict_unknown(std::string_view key) {
   throw DecodeError::at(std::string(key), "unknown field (the model is strict)");
 }
 
+void throw_newer_version(int32_t stored, int32_t current) {
+  throw DecodeError::at({}, "stored with schema version " + std::to_string(stored) +
+                                ", newer than this model's version " + std::to_string(current) +
+                                " (written by a newer application?)");
+}
+
+void throw_missing_upgrade(int32_t from) {
+  throw DecodeError::at({}, "no upgrade step from schema version " + std::to_string(from) + " to " +
+                                std::to_string(from + 1));
+}
+
+int32_t stored_version(bson::DocumentView document, const std::string& field) {
+  auto e = document.find(field);
+  if (!e) return 1;
+  if (e->type() == bson::Type::int32) return e->as_int32();
+  if (e->type() == bson::Type::int64) return static_cast<int32_t>(e->as_int64());
+  throw DecodeError::at(field, "expected int, got " + std::string(bson::type_name(e->type())));
+}
+
 std::size_t utf8_length(const std::string& text) {
   std::size_t count = 0;
   for (unsigned char c : text) count += (c & 0xC0) != 0x80;

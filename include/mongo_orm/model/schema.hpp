@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -103,16 +104,30 @@ IndexKey<M, Owner> desc(M Owner::*member) {
   return {member, -1};
 }
 
+// Upgrades a stored document from one schema version to the next, on raw BSON (the old shape
+// no longer fits the struct).
+using UpgradeStep = std::function<bson::Document(bson::DocumentView)>;
+
+// Documents written by older versions of a model: the current version, where it is stored,
+// and the steps from each older version to the next.
+struct SchemaEvolution {
+  int32_t current = 0;  // 0: the model is not versioned
+  std::string field = "_schema_version";
+  std::map<int32_t, UpgradeStep> steps;  // from version N to N + 1
+};
+
 // What a schema carries besides its fields.
 template <class T>
 struct SchemaMetadata {
   ClassInfo class_info{};
   WriteTracking<T> tracking{};
   std::vector<IndexSpec> indexes{};
+  SchemaEvolution evolution{};
 
   template <class Derived>
   SchemaMetadata<Derived> rebased(std::string class_chain) const {
-    return {ClassInfo{std::move(class_chain), class_info.hierarchy_chains}, tracking.template rebased<Derived>(), indexes};
+    return {ClassInfo{std::move(class_chain), class_info.hierarchy_chains}, tracking.template rebased<Derived>(),
+            indexes, evolution};
   }
 };
 
@@ -213,6 +228,31 @@ class Schema {
   }
   const std::vector<IndexSpec>& indexes() const noexcept { return meta_.indexes; }
 
+  // Versions the model's documents: they are stored with `field` = version. A document without
+  // the field is version 1.
+  Schema schema_version(int32_t version, std::string field = "_schema_version") const {
+    Schema next(*this);
+    next.meta_.evolution.current = version;
+    next.meta_.evolution.field = std::move(field);
+    return next;
+  }
+  // How to bring a version `from` document to version `from + 1`.
+  Schema upgrade(int32_t from, UpgradeStep step) const {
+    Schema next(*this);
+    next.meta_.evolution.steps[from] = std::move(step);
+    return next;
+  }
+  const SchemaEvolution& evolution() const noexcept { return meta_.evolution; }
+
+  // Stored names of the fields with a default: the ones whose old documents a query can miss.
+  std::vector<std::string> fields_with_defaults() const {
+    std::vector<std::string> names;
+    for_each_field([&](const auto& f) {
+      if (f.apply_default) names.push_back(f.name);
+    });
+    return names;
+  }
+
   // Makes this the root class of a hierarchy stored with `_cls` (see Hierarchy).
   template <class H>
   Schema inheritable(std::string class_name) const {
@@ -268,7 +308,8 @@ class Schema {
   bool has_id() const noexcept { return id_index_ != no_id; }
   const std::array<std::string_view, size>& stored_names() const noexcept { return names_; }
   bool declares(std::string_view stored_name) const noexcept {
-    return lookup(stored_name, 0) < size || (is_inheritable() && stored_name == "_cls");
+    return lookup(stored_name, 0) < size || (is_inheritable() && stored_name == "_cls") ||
+           (meta_.evolution.current > 0 && stored_name == meta_.evolution.field);
   }
 
   // The stored name of a member; Error when the member is not in the schema.
@@ -284,9 +325,11 @@ class Schema {
     return found;
   }
 
-  // Writes `_cls` for a class of a hierarchy, then every field in declaration order.
+  // Writes `_cls` for a class of a hierarchy, the schema version of a versioned model, then
+  // every field in declaration order.
   void encode(bson_t* doc, const T& object) const {
     if (is_inheritable()) bson::detail::append(doc, "_cls", std::string_view(meta_.class_info.chain));
+    if (meta_.evolution.current > 0) bson::detail::append(doc, meta_.evolution.field, meta_.evolution.current);
     for_each_field([&](const auto& f) {
       using M = typename std::decay_t<decltype(f)>::member_type;
       Codec<M>::encode(doc, f.name, object.*(f.member));
@@ -305,8 +348,9 @@ class Schema {
         decode_at(index, element, out, std::make_index_sequence<size>{});
         seen[index] = true;
         guess = index + 1;
-      } else if (key == "_cls" && is_inheritable()) {
-        continue;  // checked by the collection that chose this class
+      } else if ((key == "_cls" && is_inheritable()) ||
+                 (meta_.evolution.current > 0 && key == meta_.evolution.field)) {
+        continue;  // checked by the collection (class) or by upgrade() (version)
       } else if (unknown_ == UnknownFields::strict) {
         detail::throw_strict_unknown(key);
       }
@@ -411,6 +455,29 @@ struct HierarchyChains<Hierarchy<Classes...>> {
   }
 };
 }  // namespace detail
+
+namespace detail {
+[[noreturn]] void throw_newer_version(int32_t stored, int32_t current);
+[[noreturn]] void throw_missing_upgrade(int32_t from);
+int32_t stored_version(bson::DocumentView document, const std::string& field);
+}  // namespace detail
+
+// The document brought to the model's current schema version (nullopt when it already is).
+template <Model T>
+std::optional<bson::Document> upgraded(bson::DocumentView document) {
+  const SchemaEvolution& evolution = schema_of<T>().evolution();
+  if (evolution.current == 0) return std::nullopt;
+  int32_t version = detail::stored_version(document, evolution.field);
+  if (version == evolution.current) return std::nullopt;
+  if (version > evolution.current) detail::throw_newer_version(version, evolution.current);
+  bson::Document current(document);
+  for (; version < evolution.current; ++version) {
+    auto step = evolution.steps.find(version);
+    if (step == evolution.steps.end()) detail::throw_missing_upgrade(version);
+    current = step->second(current);
+  }
+  return current;
+}
 
 // A new object with every declared default applied.
 template <Model T>

@@ -28,6 +28,8 @@ class Tracked {
   const T& get() const noexcept { return value_; }
 
   bool is_stored() const noexcept { return stored_.has_value(); }
+  // Loaded from a document of an older schema version: the next save stores it upgraded.
+  bool needs_upgrade() const noexcept { return upgraded_.has_value(); }
   // The document as last loaded or saved; empty for a new object.
   const std::optional<bson::Document>& stored() const noexcept { return stored_; }
   // Stored fields the model does not declare (kept under the preserve policy).
@@ -35,7 +37,10 @@ class Tracked {
     bson::Builder unknown;
     if (stored_) {
       for (bson::Element e : *stored_) {
-        if (!schema_of<T>().declares(e.key()) && e.key() != "_id") unknown.append(e.key(), e);
+        if (!schema_of<T>().declares(e.key()) && e.key() != "_id" &&
+            (!upgraded_ || upgraded_->contains(e.key()))) {
+          unknown.append(e.key(), e);
+        }
       }
     }
     return unknown.extract();
@@ -45,6 +50,7 @@ class Tracked {
   friend class TypedCollection<T>;
   T value_{};
   std::optional<bson::Document> stored_;
+  std::optional<bson::Document> upgraded_;  // the stored document after upgrade steps
 };
 
 }  // namespace mongo_orm::model
