@@ -78,10 +78,17 @@ DateTime DateTime::from_time_point(std::chrono::system_clock::time_point tp) noe
       std::chrono::floor<std::chrono::milliseconds>(tp.time_since_epoch()).count());
 }
 
-std::chrono::system_clock::time_point DateTime::to_time_point() const noexcept {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::milliseconds(millis_)));
+std::chrono::system_clock::time_point DateTime::to_time_point() const {
+  using std::chrono::milliseconds;
+  using std::chrono::system_clock;
+  constexpr int64_t limit =
+      std::chrono::duration_cast<milliseconds>(system_clock::duration::max()).count();
+  if (millis_ > limit || millis_ < -limit) {
+    throw DecodeError("datetime " + std::to_string(millis_) +
+                      " ms since 1970 is outside what std::chrono::system_clock can hold "
+                      "(about 292 years either side of 1970)");
+  }
+  return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(milliseconds(millis_)));
 }
 
 Decimal128::Decimal128() noexcept { bson_decimal128_from_string("0", &value_); }

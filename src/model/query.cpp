@@ -12,7 +12,12 @@ Filter combine(std::string_view op, const std::vector<const Filter*>& parts) {
     for (const Filter* part : parts) {
       const bson::Document& doc = part->document();
       auto only = doc.begin();
-      bool single_same_op = only != doc.end() && (*only).key() == op && std::next(doc.begin()) == doc.end();
+      bool single_same_op = false;
+      if (only != doc.end() && (*only).key() == op) {
+        auto after = doc.begin();
+        ++after;
+        single_same_op = after == doc.end();
+      }
       if (single_same_op) {
         for (bson::Element nested : (*only).as_array()) list.append(nested);
       } else {

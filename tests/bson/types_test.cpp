@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 
 #include "mongo_orm/error.hpp"
@@ -38,6 +39,12 @@ TEST(DateTime, KeepsMillisecondsAndRoundsTowardThePast) {
   system_clock::time_point before_epoch{microseconds(-1'500)};
   EXPECT_EQ(DateTime::from_time_point(before_epoch).millis(), -2);
   EXPECT_EQ(DateTime(42).to_time_point().time_since_epoch(), milliseconds(42));
+}
+
+TEST(DateTime, InstantsOutsideTheClockRangeAreRefused) {
+  EXPECT_THROW(DateTime(std::numeric_limits<int64_t>::max()).to_time_point(), DecodeError);
+  EXPECT_THROW(DateTime(-576462452303423611).to_time_point(), DecodeError);
+  EXPECT_NO_THROW(DateTime(7258118400000).to_time_point()) << "year 2200";
 }
 
 TEST(Decimal128, ParsesAndPrints) {

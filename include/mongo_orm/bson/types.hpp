@@ -78,7 +78,8 @@ class DateTime {
   static DateTime now() noexcept { return from_time_point(std::chrono::system_clock::now()); }
 
   constexpr int64_t millis() const noexcept { return millis_; }
-  std::chrono::system_clock::time_point to_time_point() const noexcept;
+  // DecodeError when the instant is outside system_clock's range (about ±292 years).
+  std::chrono::system_clock::time_point to_time_point() const;
 
   friend constexpr auto operator<=>(const DateTime&, const DateTime&) noexcept = default;
 

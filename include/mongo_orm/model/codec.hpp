@@ -209,7 +209,11 @@ struct Codec<std::chrono::system_clock::time_point> {
   }
   static void decode(const bson::Element& e, time_point& out) {
     detail::expect_type(e, bson::Type::date_time);
-    out = e.as_date_time().to_time_point();
+    try {
+      out = e.as_date_time().to_time_point();
+    } catch (const DecodeError& error) {
+      throw DecodeError::at({}, error.reason());
+    }
   }
 };
 
