@@ -27,6 +27,16 @@ void throw_gone(const std::string& collection, const std::string& id) {
                       ": the stored document no longer exists (deleted since it was loaded); nothing was saved");
 }
 
+int64_t next_sequence_value(const Collection& collection) {
+  Collection counters(collection.client(), collection.database_name(), "_mongo_orm_counters");
+  auto counter = counters.find_one_and_update(
+      bson::Builder{}.append("_id", collection.name()).extract(),
+      bson::Builder{}.append("$inc", [](bson::Builder& inc) { inc.append("seq", int64_t{1}); }).extract(),
+      {.upsert = true, .return_document = ReturnDocument::after});
+  auto seq = (*counter)["seq"];
+  return seq.type() == bson::Type::int32 ? seq.as_int32() : seq.as_int64();
+}
+
 Filter class_filter(const std::vector<std::string>& chains) {
   bson::Builder filter;
   if (chains.size() == 1) {

@@ -215,3 +215,42 @@ TEST_F(TypedCollectionTest, StrictModelsRefuseUnknownStoredFields) {
 
 }  // namespace
 }  // namespace app
+
+namespace app {
+namespace {
+
+struct UserCard {
+  std::string name;
+  std::string email;
+};
+inline auto define_schema(model::SchemaTag<UserCard>) {
+  return model::schema<UserCard>().field(&UserCard::name, "name").field(&UserCard::email, "email");
+}
+
+template <class C, class P>
+concept can_save = requires(C c, P& p) { c.save(p); };
+static_assert(!can_save<TypedCollection<User>, UserCard>, "a partial result cannot be saved back");
+static_assert(can_save<TypedCollection<User>, Tracked<User>>);
+
+TEST_F(TypedCollectionTest, ProjectionIntoAPartialModel) {
+  users.insert(sample_user());
+  std::vector<UserCard> cards;
+  for (auto& card : users.find_as<UserCard>(field(&User::age) > 30)) cards.push_back(card);
+  ASSERT_EQ(cards.size(), 1u);
+  EXPECT_EQ(cards[0].name, "Ada Lovelace");
+  EXPECT_EQ(cards[0].email, "ada@example.com");
+}
+
+TEST_F(TypedCollectionTest, IntegerIdsComeFromASequence) {
+  TypedCollection<StrictItem> items{db};
+  auto a = items.insert(StrictItem{0, "a"});
+  auto b = items.insert(StrictItem{0, "b"});
+  auto c = items.insert(StrictItem{42, "c"});
+  EXPECT_EQ(a->id, 1);
+  EXPECT_EQ(b->id, 2);
+  EXPECT_EQ(c->id, 42) << "a given id is kept";
+  EXPECT_EQ((*items.get_by_id(2))->label, "b");
+}
+
+}  // namespace
+}  // namespace app

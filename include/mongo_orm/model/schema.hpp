@@ -291,8 +291,9 @@ class Schema {
     static const std::vector<std::string> none;
     return meta_.class_info.hierarchy_chains ? meta_.class_info.hierarchy_chains() : none;
   }
-  // The member stored as _id. ObjectId ids are generated on insert when left empty, string
-  // ids get a new ObjectId's hex digits; integer ids are the caller's to set.
+  // The member stored as _id, filled on insert when left empty: ObjectId ids get a new
+  // ObjectId, string ids a new ObjectId's hex digits, integer ids the next value of a
+  // per-collection sequence (1, 2, ...) kept in `_mongo_orm_counters`.
   template <class M, class Owner, class... Options>
     requires std::is_base_of_v<Owner, T>
   Schema<T, Fields..., Field<T, M>> id(M Owner::*member, Options... options) const {

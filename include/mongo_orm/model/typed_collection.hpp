@@ -23,6 +23,9 @@ namespace detail {
 // "ObjectId('…')", a quoted string or the Extended JSON of any other _id, for messages.
 std::string describe_id(bson::DocumentView document);
 [[noreturn]] void throw_gone(const std::string& collection, const std::string& id);
+// The next value of the collection's integer id sequence, kept atomically (findAndModify
+// $inc) in the `_mongo_orm_counters` collection of the same database; starts at 1.
+int64_t next_sequence_value(const Collection& collection);
 // {_cls: chain} for one class, {_cls: {$in: chains}} for a class with subclasses.
 Filter class_filter(const std::vector<std::string>& chains);
 // The stored _cls of a document; DecodeError naming the known classes when it is missing or
@@ -201,6 +204,17 @@ class TypedCollection {
   TypedCursor<T> find(const Filter& filter = {}, const FindOptions& options = {}) const {
     return TypedCursor<T>(raw_.find(scoped(filter), options), raw_.namespace_name(), &decode_document);
   }
+  // Reads only the fields another, smaller model declares (a projection), as plain values of
+  // that model: they carry no stored snapshot, so they cannot be saved back by mistake.
+  template <Model Partial>
+  DecodingCursor<Partial> find_as(const Filter& filter = {}, FindOptions options = {}) const {
+    bson::Builder projection;
+    for (std::string_view name : schema_of<Partial>().stored_names()) projection.append(name, 1);
+    if (!schema_of<Partial>().declares("_id")) projection.append("_id", 0);
+    options.projection = projection.extract();
+    return DecodingCursor<Partial>(raw_.find(scoped(filter), options), raw_.namespace_name(), &decode_partial<Partial>);
+  }
+
   int64_t count(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter)); }
   bool exists(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter), {.limit = 1}) > 0; }
 
@@ -289,6 +303,17 @@ class TypedCollection {
   }
 
  private:
+  template <Model Partial>
+  static Partial decode_partial(bson::DocumentView document, const std::string& namespace_name) {
+    Partial partial{};
+    try {
+      schema_of<Partial>().decode(document, partial);
+    } catch (const DecodeError& e) {
+      throw e.located(namespace_name, detail::describe_id(document));
+    }
+    return partial;
+  }
+
   // A save of an upgraded document also removes what the upgrade steps removed and records
   // the new schema version.
   static void add_upgrade(const Tracked<T>& object, UpdateDiff& diff) {
@@ -356,14 +381,16 @@ class TypedCollection {
     if (!failures.empty()) throw ValidationError(std::move(failures));
   }
 
-  static void fill_id(T& object) {
+  void fill_id(T& object) const {
     if (!schema_of<T>().has_id()) return;
-    schema_of<T>().visit_id(object, [](auto& id) {
+    schema_of<T>().visit_id(object, [&](auto& id) {
       using Id = std::decay_t<decltype(id)>;
       if constexpr (std::is_same_v<Id, bson::ObjectId>) {
         if (id == bson::ObjectId{}) id = bson::ObjectId::generate();
       } else if constexpr (std::is_same_v<Id, std::string>) {
         if (id.empty()) id = bson::ObjectId::generate().to_hex();
+      } else if constexpr (std::is_same_v<Id, int32_t> || std::is_same_v<Id, int64_t>) {
+        if (id == 0) id = static_cast<Id>(detail::next_sequence_value(raw_));
       }
     });
   }
