@@ -203,6 +203,24 @@ void BM_Hydrate100k_MongoOrmTracked(benchmark::State& state) {
 }
 BENCHMARK(BM_Hydrate100k_MongoOrmTracked)->Unit(benchmark::kMillisecond);
 
+// End to end, as the peers are measured: query, transfer and hydrate through a typed cursor.
+void BM_FindHydrate100k_MongoOrm(benchmark::State& state) {
+  if (skip_without_server(state)) return;
+  stored_documents();
+  Client client(server_uri());
+  model::TypedCollection<User> users(client.database(bench_db));
+  for (auto _ : state) {
+    int64_t n = 0;
+    for (auto& user : users.find()) {
+      benchmark::DoNotOptimize(user->score);
+      ++n;
+    }
+    if (n != collection_size) state.SkipWithError("unexpected document count");
+  }
+  state.SetItemsProcessed(state.iterations() * collection_size);
+}
+BENCHMARK(BM_FindHydrate100k_MongoOrm)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
 void BM_InsertMany100k_RawLibmongoc(benchmark::State& state) {
   if (skip_without_server(state)) return;
   const auto& docs = stored_documents();

@@ -19,6 +19,15 @@ fi
 build/mongo-orm doctor --uri "$MONGODB_URI" | sed -n '3p'
 
 results="$(mktemp -d)"
+# Peers on the same server, same data shape: MongoEngine (Debian) and Mongoose (npm).
+if [[ ! -d bench/peers/node_modules ]]; then
+  (cd bench/peers && npm ci --no-audit --no-fund >/dev/null) || echo "bench: npm ci failed; Mongoose is skipped" >&2
+fi
+/usr/bin/python3 bench/peers/mongoengine_hydrate.py "$MONGODB_URI" mongo_orm_bench_peers >"$results/mongoengine.json" \
+  || echo "bench: the MongoEngine run failed" >&2
+node bench/peers/mongoose_hydrate.js "$MONGODB_URI" mongo_orm_bench_peers >"$results/mongoose.json" \
+  || echo "bench: the Mongoose run failed" >&2
+
 for program in raw_baselines model_hydration; do
   build/bench/$program --benchmark_out="$results/$program.json" --benchmark_out_format=json "$@" \
     >/dev/null 2>"$results/$program.log" || { cat "$results/$program.log" >&2; exit 1; }
@@ -44,5 +53,21 @@ for program, pairs in tables:
             print(f"{label:<34}{'skipped':>14}")
             continue
         print(f"{label:<34}{r:>14,.0f}{o:>18,.0f}{r / o:>31.2f}x")
+
+# Peers: seconds for 100k documents; ratio = peer time / mongo_orm time (higher is better for us).
+hydration = rates("model_hydration")
+ours = {"end_to_end_s": 100000 / hydration["BM_FindHydrate100k_MongoOrm"],
+        "hydrate_only_s": 100000 / hydration["BM_Hydrate100k_MongoOrmTracked"]}
+print()
+print(f"{'find + hydrate 100k':<34}{'mongo_orm s':>14}{'peer s':>18}{'peer time / mongo_orm time':>31}")
+for name in ("mongoengine", "mongoose"):
+    path = os.path.join(sys.argv[1], name + ".json")
+    try:
+        peer = json.loads(open(path).read().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError):
+        print(f"{name:<34}{'skipped':>14}")
+        continue
+    for key, label in (("end_to_end_s", "end to end"), ("hydrate_only_s", "hydration only")):
+        print(f"{peer['peer'] + ' (' + label + ')':<34}{ours[key]:>14.3f}{peer[key]:>18.3f}{peer[key] / ours[key]:>31.1f}x")
 PY
 rm -rf "$results"
