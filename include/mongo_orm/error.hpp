@@ -36,6 +36,17 @@ class InvalidRequestError : public Error {
   using Error::Error;
 };
 
+// The server lacks a capability the call needs (transactions, ...). Names the capability.
+class CapabilityError : public Error {
+ public:
+  CapabilityError(std::string capability, std::string message)
+      : Error(std::move(message)), capability_(std::move(capability)) {}
+  const std::string& capability() const noexcept { return capability_; }
+
+ private:
+  std::string capability_;
+};
+
 // The server answered with an error.
 class CommandError : public Error {
  public:

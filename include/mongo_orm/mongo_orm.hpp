@@ -12,6 +12,7 @@
 #include "mongo_orm/driver/cursor.hpp"
 #include "mongo_orm/driver/database.hpp"
 #include "mongo_orm/driver/options.hpp"
+#include "mongo_orm/driver/session.hpp"
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/model/codec.hpp"
 #include "mongo_orm/model/indexes.hpp"

@@ -66,8 +66,8 @@ std::vector<WriteError> write_errors_in(bson::DocumentView reply, std::string_vi
 
 BulkWrite::BulkWrite(Client::Lease lease, mongoc_collection_t* collection,
                      std::string namespace_name, std::string hosts,
-                     const Capabilities& capabilities, bool ordered) {
-  bson::Document opts = bson::Builder{}.append("ordered", ordered).extract();
+                     const Capabilities& capabilities, bool ordered, bson::DocumentView session_opts) {
+  bson::Document opts = bson::Builder{}.append("ordered", ordered).concat(session_opts).extract();
   mongoc_bulk_operation_t* bulk =
       mongoc_collection_create_bulk_operation_with_opts(collection, opts.bson());
   handles_ = std::make_unique<Handles>(std::move(lease), collection, bulk,

@@ -121,7 +121,7 @@ Client::Lease::Lease(Lease&& other) noexcept
 }
 
 Client::Lease::~Lease() {
-  if (client_) mongoc_client_pool_push(state_->pool, client_);
+  if (client_ && state_) mongoc_client_pool_push(state_->pool, client_);
 }
 
 Client::Lease Client::acquire() const {

@@ -32,13 +32,6 @@ UpdateResult update_result_from(const bson_t* reply) {
   return result;
 }
 
-Document update_opts(const UpdateOptions& options) {
-  Builder opts;
-  if (options.upsert) opts.append("upsert", true);
-  detail::append_hint(opts, options.hint);
-  return opts.extract();
-}
-
 bool starts_with_operator(DocumentView doc) {
   auto first = doc.begin();
   return first != doc.end() && (*first).key().starts_with('$');
@@ -46,9 +39,22 @@ bool starts_with_operator(DocumentView doc) {
 
 }  // namespace
 
-Collection::Collection(Client client, std::string database, std::string name)
-    : client_(std::move(client)), database_(std::move(database)), name_(std::move(name)) {
+Collection::Collection(Client client, std::string database, std::string name,
+                       std::shared_ptr<detail::SessionBinding> session)
+    : client_(std::move(client)), database_(std::move(database)), name_(std::move(name)), session_(std::move(session)) {
   if (name_.empty()) throw ConfigurationError("a collection name must not be empty");
+}
+
+Client::Lease Collection::lease() const {
+  return session_ ? Client::Lease::unowned(session_->client) : client_.acquire();
+}
+
+void Collection::bind_session(Builder& opts) const {
+  if (!session_) return;
+  bson_error_t error;
+  if (!mongoc_client_session_append(session_->session, opts.native(), &error)) {
+    detail::throw_error(error, nullptr, {namespace_name(), client_.hosts()});
+  }
 }
 
 void Collection::check_payload(DocumentView document) const {
@@ -57,8 +63,10 @@ void Collection::check_payload(DocumentView document) const {
 
 InsertOneResult Collection::insert_one(DocumentView document) const {
   check_payload(document);
-  auto lease = client_.acquire();
+  auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
+  Builder opts;
+  bind_session(opts);
   Builder with_id;
   DocumentView to_insert = document;
   if (!document.contains("_id")) {
@@ -68,7 +76,7 @@ InsertOneResult Collection::insert_one(DocumentView document) const {
   bson_t doc = to_insert.as_bson();
   detail::Reply reply;
   bson_error_t error;
-  if (!mongoc_collection_insert_one(coll.get(), &doc, nullptr, reply.out(), &error)) {
+  if (!mongoc_collection_insert_one(coll.get(), &doc, opts.native(), reply.out(), &error)) {
     detail::throw_error(error, &reply.doc, {namespace_name(), client_.hosts()});
   }
   return InsertOneResult{to_insert["_id"].to_value()};
@@ -92,8 +100,9 @@ Cursor Collection::find(DocumentView filter, const FindOptions& options) const {
   detail::append_hint(opts, options.hint);
   if (options.max_time_ms) opts.append("maxTimeMS", *options.max_time_ms);
   check_payload(filter);
+  bind_session(opts);
 
-  auto lease = client_.acquire();
+  auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson();
   mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(coll.get(), &f, opts.native(), nullptr);
@@ -115,8 +124,9 @@ int64_t Collection::count_documents(DocumentView filter, const CountOptions& opt
   detail::append_hint(opts, options.hint);
   if (options.max_time_ms) opts.append("maxTimeMS", *options.max_time_ms);
   check_payload(filter);
+  bind_session(opts);
 
-  auto lease = client_.acquire();
+  auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson();
   detail::Reply reply;
@@ -142,11 +152,13 @@ std::vector<bson::Value> Collection::distinct(std::string_view field, DocumentVi
   check_payload(filter);
   Document command =
       Builder{}.append("distinct", name_).append("key", field).append("query", filter).extract();
-  auto lease = client_.acquire();
+  Builder opts;
+  bind_session(opts);
+  auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   detail::Reply reply;
   bson_error_t error;
-  if (!mongoc_collection_read_command_with_opts(coll.get(), command.bson(), nullptr, nullptr,
+  if (!mongoc_collection_read_command_with_opts(coll.get(), command.bson(), nullptr, opts.native(),
                                                 reply.out(), &error)) {
     detail::throw_error(error, &reply.doc, {namespace_name(), client_.hosts()});
   }
@@ -167,72 +179,71 @@ Cursor Collection::aggregate(const std::vector<Document>& pipeline,
   if (options.allow_disk_use) opts.append("allowDiskUse", true);
   detail::append_hint(opts, options.hint);
   if (options.max_time_ms) opts.append("maxTimeMS", *options.max_time_ms);
+  bind_session(opts);
 
-  auto lease = client_.acquire();
+  auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   mongoc_cursor_t* cursor = mongoc_collection_aggregate(coll.get(), MONGOC_QUERY_NONE,
                                                         command.native(), opts.native(), nullptr);
   return Cursor(std::move(lease), coll.release(), cursor, namespace_name(), client_.hosts());
 }
 
-namespace {
-using UpdateFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_t*, const bson_t*,
-                                bson_t*, bson_error_t*);
-using DeleteFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_t*, bson_t*,
-                                bson_error_t*);
-
-UpdateResult run_update(const Collection& self, UpdateFunction function, DocumentView filter,
-                        DocumentView change, const UpdateOptions& options) {
-  const Capabilities& caps = self.client().capabilities();
-  detail::check_payload(caps, filter, self.namespace_name());
-  detail::check_payload(caps, change, self.namespace_name());
-  auto lease = self.client().acquire();
-  detail::CollectionGuard coll(lease.get(), self.database_name(), self.name());
+UpdateResult Collection::run_update(UpdateFunction function, DocumentView filter, DocumentView change,
+                                    const UpdateOptions& options) const {
+  const Capabilities& caps = client_.capabilities();
+  detail::check_payload(caps, filter, namespace_name());
+  detail::check_payload(caps, change, namespace_name());
+  Builder opts;
+  if (options.upsert) opts.append("upsert", true);
+  detail::append_hint(opts, options.hint);
+  bind_session(opts);
+  auto lease = this->lease();
+  detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson(), c = change.as_bson();
-  Document opts = update_opts(options);
   detail::Reply reply;
   bson_error_t error;
-  if (!function(coll.get(), &f, &c, opts.bson(), reply.out(), &error)) {
-    detail::throw_error(error, &reply.doc, {self.namespace_name(), self.client().hosts()});
+  if (!function(coll.get(), &f, &c, opts.native(), reply.out(), &error)) {
+    detail::throw_error(error, &reply.doc, {namespace_name(), client_.hosts()});
   }
   return update_result_from(&reply.doc);
 }
 
-DeleteResult run_delete(const Collection& self, DeleteFunction function, DocumentView filter) {
-  detail::check_payload(self.client().capabilities(), filter, self.namespace_name());
-  auto lease = self.client().acquire();
-  detail::CollectionGuard coll(lease.get(), self.database_name(), self.name());
+DeleteResult Collection::run_delete(DeleteFunction function, DocumentView filter) const {
+  detail::check_payload(client_.capabilities(), filter, namespace_name());
+  Builder opts;
+  bind_session(opts);
+  auto lease = this->lease();
+  detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson();
   detail::Reply reply;
   bson_error_t error;
-  if (!function(coll.get(), &f, nullptr, reply.out(), &error)) {
-    detail::throw_error(error, &reply.doc, {self.namespace_name(), self.client().hosts()});
+  if (!function(coll.get(), &f, opts.native(), reply.out(), &error)) {
+    detail::throw_error(error, &reply.doc, {namespace_name(), client_.hosts()});
   }
   return DeleteResult{integer(DocumentView(&reply.doc), "deletedCount")};
 }
-}  // namespace
 
 UpdateResult Collection::update_one(DocumentView filter, DocumentView update,
                                     const UpdateOptions& options) const {
-  return run_update(*this, mongoc_collection_update_one, filter, update, options);
+  return run_update(mongoc_collection_update_one, filter, update, options);
 }
 
 UpdateResult Collection::update_many(DocumentView filter, DocumentView update,
                                      const UpdateOptions& options) const {
-  return run_update(*this, mongoc_collection_update_many, filter, update, options);
+  return run_update(mongoc_collection_update_many, filter, update, options);
 }
 
 UpdateResult Collection::replace_one(DocumentView filter, DocumentView replacement,
                                      const UpdateOptions& options) const {
-  return run_update(*this, mongoc_collection_replace_one, filter, replacement, options);
+  return run_update(mongoc_collection_replace_one, filter, replacement, options);
 }
 
 DeleteResult Collection::delete_one(DocumentView filter) const {
-  return run_delete(*this, mongoc_collection_delete_one, filter);
+  return run_delete(mongoc_collection_delete_one, filter);
 }
 
 DeleteResult Collection::delete_many(DocumentView filter) const {
-  return run_delete(*this, mongoc_collection_delete_many, filter);
+  return run_delete(mongoc_collection_delete_many, filter);
 }
 
 namespace {
@@ -245,11 +256,10 @@ struct FindAndModifyGuard {
 };
 }  // namespace
 
-namespace {
 // One findAndModify: `change` is the update or replacement, or absent for a delete.
-std::optional<Document> find_and_modify(const Collection& self, DocumentView filter,
-                                               const DocumentView* change,
-                                               const FindOneAndModifyOptions& options) {
+std::optional<Document> Collection::find_and_modify(DocumentView filter, const DocumentView* change,
+                                                    const FindOneAndModifyOptions& options) const {
+  const Collection& self = *this;
   const Capabilities& caps = self.client().capabilities();
   detail::check_payload(caps, filter, self.namespace_name());
   if (change) detail::check_payload(caps, *change, self.namespace_name());
@@ -272,7 +282,10 @@ std::optional<Document> find_and_modify(const Collection& self, DocumentView fil
     mongoc_find_and_modify_opts_set_update(fam.opts, &change_bson);
   }
 
-  auto lease = self.client().acquire();
+  Builder extra;
+  bind_session(extra);
+  if (!extra.view().empty()) mongoc_find_and_modify_opts_append(fam.opts, extra.native());
+  auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), self.database_name(), self.name());
   bson_t f = filter.as_bson();
   detail::Reply reply;
@@ -288,7 +301,6 @@ std::optional<Document> find_and_modify(const Collection& self, DocumentView fil
   }
   return Document(value->as_document());
 }
-}  // namespace
 
 std::optional<Document> Collection::find_one_and_update(DocumentView filter, DocumentView update,
                                                         const FindOneAndModifyOptions& options) const {
@@ -297,7 +309,7 @@ std::optional<Document> Collection::find_one_and_update(DocumentView filter, Doc
                               ": find_one_and_update needs update operators ($set, ...); use "
                               "find_one_and_replace to replace a whole document");
   }
-  return find_and_modify(*this, filter, &update, options);
+  return find_and_modify(filter, &update, options);
 }
 
 std::optional<Document> Collection::find_one_and_replace(DocumentView filter,
@@ -307,20 +319,22 @@ std::optional<Document> Collection::find_one_and_replace(DocumentView filter,
     throw InvalidRequestError(namespace_name() +
                               ": find_one_and_replace takes a whole document, not update operators");
   }
-  return find_and_modify(*this, filter, &replacement, options);
+  return find_and_modify(filter, &replacement, options);
 }
 
 std::optional<Document> Collection::find_one_and_delete(DocumentView filter,
                                                         const FindOneAndModifyOptions& options) const {
-  return find_and_modify(*this, filter, nullptr, options);
+  return find_and_modify(filter, nullptr, options);
 }
 
 BulkWrite Collection::bulk_write(bool ordered) const {
-  auto lease = client_.acquire();
+  auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   mongoc_collection_t* handle = coll.release();
+  Builder session_opts;
+  bind_session(session_opts);
   return BulkWrite(std::move(lease), handle, namespace_name(), client_.hosts(),
-                   client_.capabilities(), ordered);
+                   client_.capabilities(), ordered, session_opts.view());
 }
 
 std::string default_index_name(DocumentView keys) {

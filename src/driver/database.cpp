@@ -26,8 +26,13 @@ Database::Database(Client client, std::string name) : client_(std::move(client))
   if (name_.empty()) throw ConfigurationError("a database name must not be empty");
 }
 
+Database::Database(Client client, std::string name, std::shared_ptr<detail::SessionBinding> session)
+    : Database(std::move(client), std::move(name)) {
+  session_ = std::move(session);
+}
+
 Collection Database::collection(std::string_view name) const {
-  return Collection(client_, name_, std::string(name));
+  return Collection(client_, name_, std::string(name), session_);
 }
 
 bson::Document Database::run_command(bson::DocumentView command) const {

@@ -14,6 +14,12 @@
 
 namespace mongo_orm::detail {
 
+// A session that handles made inside Client::with_transaction run their operations in.
+struct SessionBinding {
+  mongoc_client_t* client;
+  mongoc_client_session_t* session;
+};
+
 struct ClientState {
   mongoc_client_pool_t* pool = nullptr;
   mongoc_uri_t* uri = nullptr;  // null for a wrapped pool

@@ -41,7 +41,8 @@ class BulkWrite {
  private:
   friend class Collection;
   BulkWrite(Client::Lease lease, mongoc_collection_t* collection, std::string namespace_name,
-            std::string hosts, const Capabilities& capabilities, bool ordered);
+            std::string hosts, const Capabilities& capabilities, bool ordered,
+            bson::DocumentView session_opts);
   void check_payload(bson::DocumentView document) const;
 
   struct Handles;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,8 +19,10 @@ typedef struct _mongoc_client_t mongoc_client_t;
 namespace mongo_orm {
 
 class Database;
+class Session;
 namespace detail {
 struct ClientState;
+struct SessionBinding;
 }
 
 struct ClientOptions {
@@ -54,6 +57,14 @@ class Client {
   // The hosts this client connects to, for messages ("127.0.0.1:27017,db2:27017").
   const std::string& hosts() const noexcept;
 
+  // Runs `body` in a multi-document transaction and commits it. Operations join the
+  // transaction through the handles `body` gets from its Session (session.database(...)).
+  // Retries as the driver specifications say, through libmongoc's own loop: the whole
+  // transaction on TransientTransactionError, the commit on UnknownTransactionCommitResult,
+  // within 120 seconds. An exception from `body` aborts the transaction and propagates.
+  // CapabilityError naming "transactions" on a server without them (standalone, FerretDB).
+  void with_transaction(const std::function<void(const Session&)>& body) const;
+
   // A connection borrowed from the pool, returned on destruction. For interop with code that
   // speaks the C driver directly.
   class Lease {
@@ -64,6 +75,9 @@ class Client {
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     mongoc_client_t* get() const noexcept { return client_; }
+
+    // A connection owned elsewhere (a session's), not returned to the pool by this lease.
+    static Lease unowned(mongoc_client_t* client) noexcept { return Lease(nullptr, client); }
 
    private:
     friend class Client;

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/document.hpp"
 #include "mongo_orm/driver/bulk_write.hpp"
 #include "mongo_orm/driver/client.hpp"
@@ -22,7 +24,8 @@ std::string default_index_name(bson::DocumentView keys);
 
 class Collection {
  public:
-  Collection(Client client, std::string database, std::string name);
+  Collection(Client client, std::string database, std::string name,
+             std::shared_ptr<detail::SessionBinding> session = nullptr);
 
   const std::string& name() const noexcept { return name_; }
   const std::string& database_name() const noexcept { return database_; }
@@ -82,13 +85,29 @@ class Collection {
   Collection rename(std::string_view new_name, const RenameOptions& options = {}) const;
 
  private:
+  using UpdateFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_t*, const bson_t*, bson_t*,
+                                  bson_error_t*);
+  using DeleteFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_t*, bson_t*, bson_error_t*);
+
   static InsertManyResult insert_many_result(BulkWriteResult result);
   // InvalidRequestError when a document carries values the server cannot store.
   void check_payload(bson::DocumentView document) const;
+  // A connection for one operation: the session's when this handle is bound to one.
+  Client::Lease lease() const;
+  // Adds the session to an operation's options when this handle is bound to one. Reads and
+  // writes of documents take part in the session; administration (indexes, drop, rename)
+  // does not.
+  void bind_session(bson::Builder& opts) const;
+  UpdateResult run_update(UpdateFunction function, bson::DocumentView filter, bson::DocumentView change,
+                          const UpdateOptions& options) const;
+  DeleteResult run_delete(DeleteFunction function, bson::DocumentView filter) const;
+  std::optional<bson::Document> find_and_modify(bson::DocumentView filter, const bson::DocumentView* change,
+                                                const FindOneAndModifyOptions& options) const;
 
   Client client_;
   std::string database_;
   std::string name_;
+  std::shared_ptr<detail::SessionBinding> session_;
 };
 
 }  // namespace mongo_orm

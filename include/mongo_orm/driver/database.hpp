@@ -1,6 +1,7 @@
 // A database on a client: collections, commands and administration.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@ class Collection;
 class Database {
  public:
   Database(Client client, std::string name);
+  // A handle whose collections' reads and writes run in a session (see Client::with_transaction).
+  Database(Client client, std::string name, std::shared_ptr<detail::SessionBinding> session);
 
   const std::string& name() const noexcept { return name_; }
   const Client& client() const noexcept { return client_; }
@@ -30,6 +33,7 @@ class Database {
  private:
   Client client_;
   std::string name_;
+  std::shared_ptr<detail::SessionBinding> session_;
 };
 
 }  // namespace mongo_orm
