@@ -211,3 +211,41 @@ TEST(Codec, MapKeysThatCannotBeFieldNamesAreRefused) {
 
 }  // namespace
 }  // namespace app
+
+namespace app {
+namespace {
+
+struct Ticket {
+  std::string id;
+  std::string priority;
+  int32_t points = 0;
+  std::string reference;
+};
+inline auto define_schema(model::SchemaTag<Ticket>) {
+  using namespace model;
+  return schema<Ticket>("tickets")
+      .id(&Ticket::id)
+      .field(&Ticket::priority, "priority", one_of({"low", "high"}), default_value(std::string("low")))
+      .field(&Ticket::points, "points", check([](int32_t p) { return p % 2 == 0; }, "must be even"))
+      .field(&Ticket::reference, "reference", default_factory([] { return std::string("T-") + "42"; }));
+}
+
+TEST(Rules, ChoicesCustomChecksAndFactories) {
+  Ticket t = model::make<Ticket>();
+  EXPECT_EQ(t.priority, "low");
+  EXPECT_EQ(t.reference, "T-42");
+  EXPECT_TRUE(model::validate(t).empty());
+  t.priority = "urgent";
+  t.points = 3;
+  auto failures = model::validate(t);
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_EQ(failures[0].path + ": " + failures[0].message, "priority: is not one of the allowed choices");
+  EXPECT_EQ(failures[1].path + ": " + failures[1].message, "points: must be even");
+
+  Ticket loaded;
+  model::schema_of<Ticket>().decode(bson::from_json(R"({"_id": "x"})"), loaded);
+  EXPECT_EQ(loaded.reference, "T-42") << "factories fill missing fields on load too";
+}
+
+}  // namespace
+}  // namespace app
