@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 scripts/bootstrap.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target raw_baselines model_hydration mongo-orm ferretdb_server >/dev/null
+cmake --build build --target raw_baselines model_hydration model_streaming_memory mongo-orm ferretdb_server >/dev/null
 
 if [[ -z "${MONGODB_URI:-}" ]]; then
   export MONGO_ORM_HOME="$(mktemp -d "${TMPDIR:-/tmp}/mongo-orm-bench.XXXXXX")"
@@ -71,3 +71,7 @@ for name in ("mongoengine", "mongoose"):
         print(f"{peer['peer'] + ' (' + label + ')':<34}{ours[key]:>14.3f}{peer[key]:>18.3f}{peer[key] / ours[key]:>31.1f}x")
 PY
 rm -rf "$results"
+
+echo
+echo "streaming through a typed cursor (peak resident memory):"
+for n in 10000 1000000; do build/bench/model_streaming_memory "$n"; done

@@ -1,31 +1,18 @@
 // Tests for the mongo-orm program: doctor against the server, exit codes, failing fast,
 // credentials never printed.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <chrono>
-#include <cstdio>
 
 #include "support/server.hpp"
 
 namespace mongo_orm {
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string output;  // standard output and standard error together
-};
+using CliRun = testing::ProcessRun;
 
 CliRun run_cli(const std::string& arguments, const std::string& environment = "") {
-  std::string command = environment + " " MONGO_ORM_CLI_PATH " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  return testing::run_process(environment + " " MONGO_ORM_CLI_PATH " " + arguments);
 }
 
 TEST(Doctor, ReportsServerKindVersionTopologyAndCapabilities) {

@@ -2,10 +2,7 @@
 // what MongoEngine writes, inheritance included, loads through mongo_orm, and what mongo_orm
 // saves loads in MongoEngine.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 
 #include "mongo_orm/mongo_orm.hpp"
 #include "support/server.hpp"
@@ -73,20 +70,9 @@ using model::field;
 using model::PolymorphicCollection;
 using model::TypedCollection;
 
-struct ScriptRun {
-  int exit_code;
-  std::string output;
-};
-
-ScriptRun run_script(const std::string& command, const std::string& database) {
-  std::string line = "/usr/bin/python3 '" MONGO_ORM_SOURCE_DIR "/tests/interop/mongoengine_roundtrip.py' " + command +
-                     " '" + testing::server_uri() + "' '" + database + "' 2>&1";
-  FILE* pipe = popen(line.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+testing::ProcessRun run_script(const std::string& command, const std::string& database) {
+  return testing::run_process("/usr/bin/python3 '" MONGO_ORM_SOURCE_DIR "/tests/interop/mongoengine_roundtrip.py' " +
+                              command + " '" + testing::server_uri() + "' '" + database + "'");
 }
 
 bool mongoengine_available() { return std::system("/usr/bin/python3 -c 'import mongoengine' 2>/dev/null") == 0; }
@@ -95,7 +81,7 @@ class MongoEngineInterop : public testing::ServerTest {};
 
 TEST_F(MongoEngineInterop, DocumentsRoundTripBothWays) {
   if (!mongoengine_available()) GTEST_SKIP() << "python3-mongoengine is not installed (scripts/bootstrap.sh installs it)";
-  ScriptRun written = run_script("write", db.name());
+  testing::ProcessRun written = run_script("write", db.name());
   ASSERT_EQ(written.exit_code, 0) << written.output;
 
   // MongoEngine -> mongo_orm.
@@ -137,7 +123,7 @@ TEST_F(MongoEngineInterop, DocumentsRoundTripBothWays) {
   yoda.light_saber_color = "green";
   TypedCollection<legacy::Jedi>{db}.insert(yoda);
 
-  ScriptRun checked = run_script("check", db.name());
+  testing::ProcessRun checked = run_script("check", db.name());
   EXPECT_EQ(checked.exit_code, 0) << checked.output;
 }
 

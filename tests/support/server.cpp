@@ -1,8 +1,11 @@
 // Test support implementation.
 #include "support/server.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 
 namespace mongo_orm::testing {
@@ -32,6 +35,17 @@ std::string unique_database_name() {
   std::string suffix = "_" + std::to_string(getpid());
   if (name.size() + suffix.size() > 63) name.resize(63 - suffix.size());
   return name + suffix;
+}
+
+ProcessRun run_process(const std::string& command) {
+  std::string line = command + " 2>&1";
+  FILE* pipe = popen(line.c_str(), "r");
+  if (!pipe) return {-1, "cannot start: " + command};
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
 ServerTest::ServerTest() : db(shared_client().database(unique_database_name())) { db.drop(); }

@@ -16,6 +16,13 @@ const Client& shared_client();
 // A database name unique to the running test ("t_<suite>_<test>_<pid>"), valid on FerretDB.
 std::string unique_database_name();
 
+// Runs a shell command; returns its exit code and its standard output and error together.
+struct ProcessRun {
+  int exit_code;
+  std::string output;
+};
+ProcessRun run_process(const std::string& command);
+
 // A fixture with a fresh database, dropped after the test.
 class ServerTest : public ::testing::Test {
  protected:
