@@ -162,6 +162,13 @@ class ConflictError : public Error {
   using Error::Error;
 };
 
+// A migration set or run was refused or failed: duplicate or missing versions, dependency
+// cycles, checksum drift, an irreversible step in a requested down, a lost lock.
+class MigrationError : public Error {
+ public:
+  using Error::Error;
+};
+
 struct ValidationFailure {
   std::string path;
   std::string message;
