@@ -1,0 +1,161 @@
+// The lease lock on a fixed _id, with a separate fencing-token counter.
+#include "mongo_orm/migrate/lock.hpp"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+
+#include "mongo_orm/bson/builder.hpp"
+#include "mongo_orm/driver/collection.hpp"
+
+namespace mongo_orm::migrate {
+
+namespace {
+
+using bson::Builder;
+using bson::DateTime;
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown-host";
+  return name;
+}
+
+std::string new_owner_id() {
+  return host_name() + ":" + std::to_string(getpid()) + ":" + bson::ObjectId::generate().to_hex().substr(16);
+}
+
+std::string iso8601(DateTime when) {
+  std::time_t seconds = static_cast<std::time_t>(when.millis() / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string describe_holder(const Collection& locks, const std::string& name) {
+  auto holder = locks.find_one(Builder{}.append("_id", name).extract());
+  if (!holder) return "another runner (the lock was released meanwhile)";
+  auto owner = holder->find("owner");
+  std::string text = owner && owner->type() == bson::Type::string ? std::string(owner->as_string()) : "an unknown owner";
+  if (auto expires = holder->find("expires_at"); expires && expires->type() == bson::Type::date_time) {
+    text += " until " + iso8601(expires->as_date_time()) + " (server time)";
+  }
+  return text;
+}
+
+}  // namespace
+
+std::chrono::system_clock::time_point server_time(const Database& database) {
+  bson::Document hello = database.client().run_command("admin", Builder{}.append("hello", 1).extract());
+  if (auto local = hello.find("localTime"); local && local->type() == bson::Type::date_time) {
+    return local->as_date_time().to_time_point();
+  }
+  throw MigrationError("the server's hello reply has no localTime; lock expiry needs the server's clock");
+}
+
+// Taking the lock is an insert on the fixed _id: the unique _id lets exactly one runner in,
+// on every server (FerretDB's findAndModify is not atomic between concurrent clients, an
+// insert is). An expired lock document is deleted first. The fencing token then comes from a
+// counter document that only the runner holding the lock writes, so it rises with every
+// acquisition and never goes back, releases and forced unlocks included.
+std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const LockOptions& options) {
+  Collection locks = database.collection(options.collection);
+  std::string owner = new_owner_id();
+  auto deadline = std::chrono::steady_clock::now() + options.wait;
+  while (true) {
+    DateTime now = DateTime::from_time_point(server_time(database));
+    locks.delete_one(
+        Builder{}.append("_id", options.name).append("expires_at", [&](Builder& c) { c.append("$lt", now); }).extract());
+    try {
+      locks.insert_one(Builder{}
+                           .append("_id", options.name)
+                           .append("owner", owner)
+                           .append("host", host_name())
+                           .append("pid", static_cast<int64_t>(getpid()))
+                           .append("acquired_at", now)
+                           .append("expires_at", DateTime(now.millis() + options.ttl.count()))
+                           .extract());
+      auto fence = locks.find_one_and_update(
+          Builder{}.append("_id", options.name + ".fence").extract(),
+          Builder{}.append("$inc", [](Builder& inc) { inc.append("token", int64_t{1}); }).extract(),
+          {.upsert = true, .return_document = ReturnDocument::after});
+      auto token_element = (*fence)["token"];
+      int64_t token = token_element.type() == bson::Type::int32 ? token_element.as_int32() : token_element.as_int64();
+      locks.update_one(Builder{}.append("_id", options.name).append("owner", owner).extract(),
+                       Builder{}.append("$set", [&](Builder& set) { set.append("token", token); }).extract());
+      return std::unique_ptr<LeaseLock>(new LeaseLock(locks, options, owner, token));
+    } catch (const DuplicateKeyError&) {
+      // Held by another runner and not expired.
+    }
+    if (std::chrono::steady_clock::now() + options.retry_interval > deadline) {
+      throw LockBusyError("migration lock '" + options.name + "' in " + locks.namespace_name() + " is held by " +
+                          describe_holder(locks, options.name) + "; waited " +
+                          std::to_string(options.wait.count()) + " ms (use a longer wait, or unlock --force if "
+                          "that runner is gone)");
+    }
+    std::this_thread::sleep_for(options.retry_interval);
+  }
+}
+
+bool LeaseLock::force_unlock(const Database& database, const LockOptions& options) {
+  return database.collection(options.collection).delete_one(Builder{}.append("_id", options.name).extract()).deleted_count > 0;
+}
+
+LeaseLock::LeaseLock(Collection locks, LockOptions options, std::string owner, int64_t token)
+    : locks_(std::move(locks)), options_(std::move(options)), owner_(std::move(owner)), token_(token) {
+  if (options_.renew_in_background) {
+    renewer_ = std::jthread([this](std::stop_token stop) { renew_loop(stop); });
+  }
+}
+
+LeaseLock::~LeaseLock() {
+  if (renewer_.joinable()) {
+    renewer_.request_stop();
+    renewer_.join();
+  }
+  if (lost_) return;
+  try {
+    locks_.delete_one(Builder{}.append("_id", options_.name).append("owner", owner_).append("token", token_).extract());
+  } catch (const Error&) {
+    // The lock then expires by itself after its ttl; a destructor must not throw.
+  }
+}
+
+void LeaseLock::confirm() {
+  if (lost_) throw LockLostError("migration lock '" + options_.name + "' was lost by " + owner_ + "; nothing more is written");
+  DateTime expires(DateTime::from_time_point(server_time(locks_.client().database(locks_.database_name()))).millis() +
+                   options_.ttl.count());
+  auto held = locks_.find_one_and_update(
+      Builder{}.append("_id", options_.name).append("owner", owner_).append("token", token_).extract(),
+      Builder{}.append("$set", [&](Builder& set) { set.append("expires_at", expires); }).extract());
+  if (!held) {
+    lost_ = true;
+    throw LockLostError("migration lock '" + options_.name + "' is no longer held by " + owner_ + " (token " +
+                        std::to_string(token_) + "): it expired and was taken, or was unlocked by force; "
+                        "nothing more is written");
+  }
+}
+
+void LeaseLock::renew_loop(std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  auto period = options_.ttl / 3;
+  while (!stop.stop_requested()) {
+    std::unique_lock guard(mutex);
+    if (wake.wait_for(guard, stop, period, [] { return false; })) break;
+    if (stop.stop_requested()) break;
+    try {
+      confirm();
+    } catch (const LockLostError&) {
+      return;
+    } catch (const Error&) {
+      // A passing network failure: try again next period; confirm() before each write decides.
+    }
+  }
+}
+
+}  // namespace mongo_orm::migrate
