@@ -1,0 +1,113 @@
+// The append-only record of every migration run: one entry per run of each migration, never
+// deleted (a down adds a run, it does not erase the up). Current state is derived from it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mongo_orm/migrate/lock.hpp"
+#include "mongo_orm/migrate/migration.hpp"
+#include "mongo_orm/model/schema.hpp"
+#include "mongo_orm/model/tracked.hpp"
+#include "mongo_orm/model/typed_collection.hpp"
+
+namespace mongo_orm::migrate {
+
+enum class Direction { up, down };
+enum class RunStatus { running, applied, failed, rolled_back };
+
+constexpr auto enum_values(model::EnumTag<Direction>) {
+  return std::array{std::pair{Direction::up, "up"}, std::pair{Direction::down, "down"}};
+}
+constexpr auto enum_values(model::EnumTag<RunStatus>) {
+  return std::array{std::pair{RunStatus::running, "running"}, std::pair{RunStatus::applied, "applied"},
+                    std::pair{RunStatus::failed, "failed"}, std::pair{RunStatus::rolled_back, "rolled back"}};
+}
+
+// What one operation of a run touched.
+struct OperationStats {
+  std::string operation;
+  int64_t matched = 0;
+  int64_t modified = 0;
+};
+inline auto define_schema(model::SchemaTag<OperationStats>) {
+  return model::schema<OperationStats>()
+      .field(&OperationStats::operation, "operation")
+      .field(&OperationStats::matched, "matched")
+      .field(&OperationStats::modified, "modified");
+}
+
+struct ChangelogEntry {
+  bson::ObjectId id;
+  std::string version;
+  std::string description;
+  std::string checksum;
+  Direction direction = Direction::up;
+  RunStatus status = RunStatus::running;
+  std::chrono::system_clock::time_point started_at{};
+  std::optional<std::chrono::system_clock::time_point> ended_at;
+  int64_t duration_ms = 0;
+  std::string host;
+  int64_t pid = 0;
+  std::string error;
+  std::vector<OperationStats> operations;
+  int64_t lock_token = 0;
+};
+inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
+  return model::schema<ChangelogEntry>()
+      .id(&ChangelogEntry::id)
+      .field(&ChangelogEntry::version, "version")
+      .field(&ChangelogEntry::description, "description")
+      .field(&ChangelogEntry::checksum, "checksum")
+      .field(&ChangelogEntry::direction, "direction")
+      .field(&ChangelogEntry::status, "status")
+      .field(&ChangelogEntry::started_at, "started_at")
+      .field(&ChangelogEntry::ended_at, "ended_at")
+      .field(&ChangelogEntry::duration_ms, "duration_ms")
+      .field(&ChangelogEntry::host, "host")
+      .field(&ChangelogEntry::pid, "pid")
+      .field(&ChangelogEntry::error, "error")
+      .field(&ChangelogEntry::operations, "operations")
+      .field(&ChangelogEntry::lock_token, "lock_token");
+}
+
+// Where a version stands, from its runs.
+struct VersionState {
+  bool applied = false;                 // the last finished run was a successful up
+  std::optional<ChangelogEntry> last;   // the latest run, finished or not
+  std::string applied_checksum;         // checksum of the run that applied it
+};
+
+// A stable fingerprint of a migration's definition (FNV-1a 64 over version, description and
+// fingerprint), so that a changed definition is seen as drift.
+std::string checksum_of(const Migration& migration);
+
+class Changelog {
+ public:
+  static constexpr const char* default_collection = "_mongo_orm_migrations";
+
+  explicit Changelog(const Database& database, const std::string& collection = default_collection)
+      : entries_(database, collection) {}
+
+  // Records the start of a run (status running). Confirms the lock first: a runner that lost
+  // it writes nothing (LockLostError).
+  model::Tracked<ChangelogEntry> begin(const Migration& migration, Direction direction, LeaseLock& lock) const;
+  // Records how the run ended, with the error text of a failure and what each operation did.
+  void finish(model::Tracked<ChangelogEntry>& entry, RunStatus status, const std::string& error,
+              std::vector<OperationStats> operations, LeaseLock& lock) const;
+
+  // Every run, oldest first.
+  std::vector<ChangelogEntry> history() const;
+  // The state of every version that has runs.
+  std::map<std::string, VersionState> state() const;
+
+  const Collection& raw() const noexcept { return entries_.raw(); }
+
+ private:
+  model::TypedCollection<ChangelogEntry> entries_;
+};
+
+}  // namespace mongo_orm::migrate

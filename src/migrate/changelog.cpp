@@ -1,0 +1,87 @@
+// Changelog records and the state derived from them.
+#include "mongo_orm/migrate/changelog.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace mongo_orm::migrate {
+
+namespace {
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? name : "unknown-host";
+}
+
+std::chrono::system_clock::time_point now() { return bson::DateTime::now().to_time_point(); }
+}  // namespace
+
+std::string checksum_of(const Migration& migration) {
+  uint64_t hash = 14695981039346656037ULL;
+  auto mix = [&](std::string_view text) {
+    for (unsigned char c : text) {
+      hash ^= c;
+      hash *= 1099511628211ULL;
+    }
+    hash ^= 0xff;  // field separator, so ("ab", "c") and ("a", "bc") differ
+    hash *= 1099511628211ULL;
+  };
+  mix(migration.version);
+  mix(migration.description);
+  mix(migration.fingerprint);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Direction direction, LeaseLock& lock) const {
+  lock.confirm();
+  ChangelogEntry entry;
+  entry.version = migration.version;
+  entry.description = migration.description;
+  entry.checksum = checksum_of(migration);
+  entry.direction = direction;
+  entry.status = RunStatus::running;
+  entry.started_at = now();
+  entry.host = host_name();
+  entry.pid = getpid();
+  entry.lock_token = lock.token();
+  return entries_.insert(std::move(entry));
+}
+
+void Changelog::finish(model::Tracked<ChangelogEntry>& entry, RunStatus status, const std::string& error,
+                       std::vector<OperationStats> operations, LeaseLock& lock) const {
+  lock.confirm();
+  entry->status = status;
+  entry->error = error;
+  entry->operations = std::move(operations);
+  entry->ended_at = now();
+  entry->duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*entry->ended_at - entry->started_at).count();
+  entries_.save(entry);
+}
+
+std::vector<ChangelogEntry> Changelog::history() const {
+  std::vector<ChangelogEntry> runs;
+  // _id (an ObjectId made at the start of the run) orders runs by start.
+  for (auto& entry : entries_.find({}, {.sort = bson::Builder{}.append("_id", 1).extract()})) runs.push_back(*entry);
+  return runs;
+}
+
+std::map<std::string, VersionState> Changelog::state() const {
+  std::map<std::string, VersionState> states;
+  for (ChangelogEntry& run : history()) {
+    VersionState& state = states[run.version];
+    if (run.status == RunStatus::applied && run.direction == Direction::up) {
+      state.applied = true;
+      state.applied_checksum = run.checksum;
+    } else if (run.status == RunStatus::rolled_back && run.direction == Direction::down) {
+      state.applied = false;
+      state.applied_checksum.clear();
+    }
+    state.last = std::move(run);
+  }
+  return states;
+}
+
+}  // namespace mongo_orm::migrate
