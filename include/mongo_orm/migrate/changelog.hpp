@@ -48,7 +48,7 @@ struct ChangelogEntry {
   Direction direction = Direction::up;
   RunStatus status = RunStatus::running;
   std::chrono::system_clock::time_point started_at{};
-  std::optional<std::chrono::system_clock::time_point> ended_at;
+  std::optional<std::chrono::system_clock::time_point> ended_at{};
   int64_t duration_ms = 0;
   std::string host;
   int64_t pid = 0;
@@ -77,7 +77,7 @@ inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
 // Where a version stands, from its runs.
 struct VersionState {
   bool applied = false;                 // the last finished run was a successful up
-  std::optional<ChangelogEntry> last;   // the latest run, finished or not
+  std::optional<ChangelogEntry> last{};  // the latest run, finished or not
   std::string applied_checksum;         // checksum of the run that applied it
 };
 
