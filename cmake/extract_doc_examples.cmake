@@ -1,7 +1,10 @@
 # Turns the ```cpp blocks of a Markdown page into one test source: blocks preceded by the line
 # "<!-- namespace scope -->" go to namespace scope, the others, in order, into the body of
-# `void run_doc_examples(const mongo_orm::Database& db)`.
-# Usage: cmake -DINPUT=page.md -DOUTPUT=page_examples.cpp -P extract_doc_examples.cmake
+# `void FUNCTION(const mongo_orm::Database& db)` (FUNCTION defaults to run_doc_examples).
+# Usage: cmake -DINPUT=page.md -DOUTPUT=page_examples.cpp [-DFUNCTION=name] -P extract_doc_examples.cmake
+if(NOT FUNCTION)
+  set(FUNCTION run_doc_examples)
+endif()
 file(STRINGS "${INPUT}" lines ENCODING UTF-8)
 set(namespace_part "")
 set(body_part "")
@@ -28,5 +31,5 @@ endforeach()
 file(WRITE "${OUTPUT}.tmp"
   "// Generated from ${INPUT} by cmake/extract_doc_examples.cmake; edit the page, not this file.\n"
   "${namespace_part}\n"
-  "void run_doc_examples(const mongo_orm::Database& db) {\n${body_part}}\n")
+  "void ${FUNCTION}(const mongo_orm::Database& db) {\n${body_part}}\n")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

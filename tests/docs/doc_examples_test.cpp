@@ -3,14 +3,16 @@
 
 #include "support/server.hpp"
 
-void run_doc_examples(const mongo_orm::Database& db);
+void run_models_examples(const mongo_orm::Database& db);
+void run_migrations_examples(const mongo_orm::Database& db);
 
 namespace mongo_orm {
 namespace {
 
 class DocExamples : public testing::ServerTest {};
 
-TEST_F(DocExamples, ModelsPageRunsAsWritten) { EXPECT_NO_THROW(run_doc_examples(db)); }
+TEST_F(DocExamples, ModelsPageRunsAsWritten) { EXPECT_NO_THROW(run_models_examples(db)); }
+TEST_F(DocExamples, MigrationsPageRunsAsWritten) { EXPECT_NO_THROW(run_migrations_examples(db)); }
 
 }  // namespace
 }  // namespace mongo_orm

@@ -21,13 +21,13 @@ struct MigrationContext {
 struct Migration {
   std::string version;                  // sortable: "2023.01.001" (see compare_versions)
   std::string description;
-  std::vector<std::string> depends_on;  // versions that must be applied first
-  std::function<void(MigrationContext&)> up;
-  std::function<void(MigrationContext&)> down;  // empty: the migration cannot be undone
+  std::vector<std::string> depends_on{};  // versions that must be applied first
+  std::function<void(MigrationContext&)> up{};
+  std::function<void(MigrationContext&)> down{};  // empty: the migration cannot be undone
   bool irreversible = false;                    // refuses down even when one is given
   // Identifies the definition in the changelog: a file's contents for file migrations, a
   // string the author changes when a C++ migration's behaviour changes.
-  std::string fingerprint;
+  std::string fingerprint{};
 
   bool reversible() const noexcept { return !irreversible && static_cast<bool>(down); }
 };
