@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "server.hpp"
 
 namespace bench {
 
@@ -131,11 +132,6 @@ void decode_raw(const bson_t* doc, User& u) {
   }
 }
 
-const char* server_uri() {
-  const char* uri = std::getenv("MONGODB_URI");
-  return uri && *uri ? uri : nullptr;
-}
-
 constexpr const char* bench_db = "mongo_orm_bench_models";
 
 // The stored documents, read back from the server once.
@@ -152,12 +148,6 @@ const std::vector<bson::Document>& stored_documents() {
     return all;
   }();
   return documents;
-}
-
-bool skip_without_server(benchmark::State& state) {
-  if (server_uri()) return false;
-  state.SkipWithError("MONGODB_URI is not set (scripts/bench.sh starts a local server)");
-  return true;
 }
 
 void BM_Hydrate100k_RawLibbson(benchmark::State& state) {

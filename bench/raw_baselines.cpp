@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "server.hpp"
 
 namespace {
 
 using namespace mongo_orm;
+using bench::server_uri;
+using bench::skip_without_server;
 
 constexpr int64_t collection_size = 100'000;
 const bson_oid_t fixed_oid = [] {
@@ -191,11 +194,6 @@ BENCHMARK(BM_Decode_MongoOrmView);
 
 // --- Server benchmarks -------------------------------------------------------------------
 
-const char* server_uri() {
-  const char* uri = std::getenv("MONGODB_URI");
-  return uri && *uri ? uri : nullptr;
-}
-
 constexpr const char* bench_db = "mongo_orm_bench";
 
 struct RawConnection {
@@ -213,12 +211,6 @@ struct RawConnection {
   }
   void drop() { mongoc_collection_drop_with_opts(collection, nullptr, nullptr); }
 };
-
-bool skip_without_server(benchmark::State& state) {
-  if (server_uri()) return false;
-  state.SkipWithError("MONGODB_URI is not set (scripts/bench.sh starts a local server)");
-  return true;
-}
 
 void BM_InsertMany100k_RawLibmongoc(benchmark::State& state) {
   if (skip_without_server(state)) return;
