@@ -11,6 +11,8 @@
 #include "mongo_orm/cli/embedded_server.hpp"
 #include "mongo_orm/driver/client.hpp"
 #include "mongo_orm/error.hpp"
+#include "mongo_orm/migrate/registry.hpp"
+#include "migrate_commands.hpp"
 #include "../driver/internal.hpp"
 
 namespace mongo_orm::cli {
@@ -97,6 +99,11 @@ int ping(const std::string& uri, int32_t timeout_ms) {
 }  // namespace
 
 int run(int argc, char** argv) {
+  static const migrate::Registry no_migrations;
+  return run(argc, argv, no_migrations);
+}
+
+int run(int argc, char** argv, const migrate::Registry& registry) {
   CLI::App app{"mongo-orm: MongoDB object-document mapper and migration toolkit"};
   app.require_subcommand(1);
 
@@ -115,6 +122,8 @@ int run(int argc, char** argv) {
   ping_cmd->add_option("--uri", ping_uri, "MongoDB URI")->required();
   ping_cmd->add_option("--timeout-ms", timeout_ms, "Server selection timeout in milliseconds");
 
+  std::function<int()> migrate_action = add_migrate_commands(app, registry);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -125,6 +134,7 @@ int run(int argc, char** argv) {
   try {
     if (*doctor_cmd) return doctor(uri, json);
     if (*ping_cmd) return ping(ping_uri, timeout_ms);
+    if (int code = migrate_action(); code >= 0) return code;
   } catch (const ConnectionError& e) {
     std::cerr << "mongo-orm: cannot connect: " << e.what() << "\n";
     return exit_failure;

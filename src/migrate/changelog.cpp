@@ -16,6 +16,19 @@ std::string host_name() {
 std::chrono::system_clock::time_point now() { return bson::DateTime::now().to_time_point(); }
 }  // namespace
 
+namespace {
+template <class E>
+std::string_view stored_name(E value) noexcept {
+  for (const auto& [candidate, name] : enum_values(model::EnumTag<E>{})) {
+    if (candidate == value) return name;
+  }
+  return "unknown";
+}
+}  // namespace
+
+std::string_view to_string(Direction direction) noexcept { return stored_name(direction); }
+std::string_view to_string(RunStatus status) noexcept { return stored_name(status); }
+
 std::string checksum_of(const Migration& migration) {
   uint64_t hash = 14695981039346656037ULL;
   auto mix = [&](std::string_view text) {

@@ -1,6 +1,10 @@
 // The mongo-orm command line, callable from an application's own main().
 #pragma once
 
+namespace mongo_orm::migrate {
+class Registry;
+}
+
 namespace mongo_orm::cli {
 
 // Exit codes of every mongo-orm command.
@@ -10,7 +14,18 @@ enum ExitCode : int {
   exit_usage = 2,    // bad arguments
 };
 
-// Runs the command line and returns the process exit code; never throws.
+// Runs the command line and returns the process exit code; never throws. This is the
+// standalone mongo-orm program: it knows no C++ migrations.
 int run(int argc, char** argv);
+
+// The same command line for an application's own migrate program: `migrate ...` works on the
+// application's migrations. A complete program:
+//
+//   int main(int argc, char** argv) {
+//     mongo_orm::migrate::Registry registry;
+//     registry.add(add_user_status()).add(normalize_emails());
+//     return mongo_orm::cli::run(argc, argv, registry);
+//   }
+int run(int argc, char** argv, const migrate::Registry& registry);
 
 }  // namespace mongo_orm::cli

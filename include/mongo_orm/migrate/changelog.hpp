@@ -27,6 +27,10 @@ constexpr auto enum_values(model::EnumTag<RunStatus>) {
                     std::pair{RunStatus::failed, "failed"}, std::pair{RunStatus::rolled_back, "rolled back"}};
 }
 
+// The stored names: "up", "down"; "running", "applied", "failed", "rolled back".
+std::string_view to_string(Direction direction) noexcept;
+std::string_view to_string(RunStatus status) noexcept;
+
 // What one operation of a run touched.
 struct OperationStats {
   std::string operation;

@@ -1,0 +1,90 @@
+// Tests for `migrate ...` commands through an application's migrate program
+// (tests/cli/example_migrate_main.cpp), run as a separate process against the real server.
+#include <gtest/gtest.h>
+
+#include "mongo_orm/migrate/lock.hpp"
+#include "support/server.hpp"
+
+namespace mongo_orm {
+namespace {
+
+using bson::from_json;
+using testing::ProcessRun;
+
+class MigrateCli : public testing::ServerTest {
+ protected:
+  void SetUp() override {
+    db.collection("users").insert_many(std::vector{from_json(R"({"_id": 1, "email": "User1@EXAMPLE.com"})"),
+                                                   from_json(R"({"_id": 2, "email": "USER2@example.COM"})")});
+  }
+  ProcessRun migrate(const std::string& arguments) {
+    return testing::run_process(std::string(MONGO_ORM_EXAMPLE_MIGRATE) + " migrate --uri '" + testing::server_uri() +
+                                "' --database " + db.name() + " " + arguments);
+  }
+};
+
+TEST_F(MigrateCli, StatusUpHistoryValidate) {
+  ProcessRun status = migrate("status");
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("2023.01.001     pending   yes         Add status field"), std::string::npos)
+      << status.output;
+  EXPECT_NE(status.output.find("2023.01.002     pending   no          Normalize email"), std::string::npos)
+      << status.output;
+
+  ProcessRun up = migrate("up");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_EQ(up.output, "applied 2023.01.001\napplied 2023.01.002\n");
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": "active"})")), 2);
+
+  ProcessRun json = migrate("status --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  bson::Document parsed = bson::from_json(json.output);
+  for (bson::Element row : parsed["migrations"].as_array()) {
+    EXPECT_EQ(row.as_document()["status"].as_string(), "applied");
+  }
+
+  ProcessRun history = migrate("history");
+  EXPECT_EQ(history.exit_code, 0);
+  EXPECT_NE(history.output.find("2023.01.002     up    applied"), std::string::npos) << history.output;
+
+  ProcessRun validate = migrate("validate");
+  EXPECT_EQ(validate.exit_code, 0) << validate.output;
+  EXPECT_EQ(migrate("up").output, "nothing to do\n");
+}
+
+TEST_F(MigrateCli, DownRefusesIrreversibleStepsWithExitOne) {
+  ASSERT_EQ(migrate("up").exit_code, 0);
+  ProcessRun down = migrate("down --all");
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.output.find("2023.01.002 (Normalize email addresses to lowercase) is irreversible"),
+            std::string::npos)
+      << down.output;
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": "active"})")), 2);
+}
+
+TEST_F(MigrateCli, DownStepsAndUpTo) {
+  ASSERT_EQ(migrate("up --to 2023.01.001").exit_code, 0);
+  ProcessRun down = migrate("down --steps 1");
+  EXPECT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_EQ(down.output, "reverted 2023.01.001\n");
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": {"$exists": true}})")), 0);
+}
+
+TEST_F(MigrateCli, ABusyLockFailsWithTheHolderNamed) {
+  auto held = migrate::LeaseLock::acquire(db);
+  ProcessRun up = migrate("up");
+  EXPECT_EQ(up.exit_code, 1);
+  EXPECT_NE(up.output.find("is held by " + held->owner()), std::string::npos) << up.output;
+  held.reset();
+  EXPECT_EQ(migrate("unlock --force").output, "the migration lock was not held\n");
+}
+
+TEST_F(MigrateCli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(migrate("down --to 2023.01.001 --all").exit_code, 2);
+  EXPECT_EQ(migrate("unlock").exit_code, 2);
+  EXPECT_EQ(migrate("baseline").exit_code, 2);
+  EXPECT_EQ(migrate("").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace mongo_orm
