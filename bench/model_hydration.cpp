@@ -261,12 +261,4 @@ BENCHMARK(BM_InsertMany100k_MongoOrmModels)->Unit(benchmark::kMillisecond)->Iter
 
 }  // namespace bench
 
-int main(int argc, char** argv) {
-  mongoc_init();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (bench::server_uri()) mongo_orm::Client(bench::server_uri()).database(bench::bench_db).drop();
-  return 0;
-}
+int main(int argc, char** argv) { return bench::run_benchmarks(argc, argv, bench::bench_db); }

@@ -331,15 +331,4 @@ BENCHMARK(BM_FindIterate100k_MongoOrm)->Unit(benchmark::kMillisecond)->Iteration
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  mongoc_init();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  if (server_uri()) {
-    Client client(server_uri());
-    client.database(bench_db).drop();
-  }
-  return 0;
-}
+int main(int argc, char** argv) { return bench::run_benchmarks(argc, argv, bench_db); }

@@ -2,8 +2,12 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <mongoc/mongoc.h>
 
 #include <cstdlib>
+
+#include "mongo_orm/driver/client.hpp"
+#include "mongo_orm/driver/database.hpp"
 
 namespace bench {
 
@@ -18,6 +22,17 @@ inline bool skip_without_server(benchmark::State& state) {
   if (server_uri()) return false;
   state.SkipWithError("MONGODB_URI is not set (scripts/bench.sh starts a local server)");
   return true;
+}
+
+// Runs the registered benchmarks, then drops the database they worked in.
+inline int run_benchmarks(int argc, char** argv, const char* database) {
+  mongoc_init();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (server_uri()) mongo_orm::Client(server_uri()).database(database).drop();
+  return 0;
 }
 
 }  // namespace bench

@@ -2,6 +2,7 @@
 #include "mongo_orm/bson/types.hpp"
 
 #include <cstring>
+#include <ctime>
 #include <random>
 
 #include "mongo_orm/error.hpp"
@@ -89,6 +90,15 @@ std::chrono::system_clock::time_point DateTime::to_time_point() const {
                       "(about 292 years either side of 1970)");
   }
   return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(milliseconds(millis_)));
+}
+
+std::string DateTime::to_iso8601() const {
+  std::time_t seconds = static_cast<std::time_t>(millis_ / 1000 - (millis_ % 1000 < 0 ? 1 : 0));
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 Decimal128::Decimal128() noexcept { bson_decimal128_from_string("0", &value_); }

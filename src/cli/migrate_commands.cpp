@@ -1,7 +1,6 @@
 // mongo-orm migrate: status, history, validate, up, down, baseline, unlock --force.
 #include "migrate_commands.hpp"
 
-#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -38,15 +37,6 @@ std::string_view status_name(MigrationStatus status) {
     case MigrationStatus::failed: return "failed";
   }
   return "unknown";
-}
-
-std::string iso8601(std::chrono::system_clock::time_point when) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 // The database the commands work on: --database, else the one the URI names.
@@ -104,7 +94,7 @@ int print_history(migrate::Runner& runner, bool json) {
     return exit_ok;
   }
   for (const auto& run : runs) {
-    std::cout << iso8601(run.started_at) << "  " << std::left << std::setw(16) << run.version << std::setw(6)
+    std::cout << bson::DateTime::from_time_point(run.started_at).to_iso8601() << "  " << std::left << std::setw(16) << run.version << std::setw(6)
               << migrate::to_string(run.direction) << std::setw(13) << migrate::to_string(run.status)
               << run.duration_ms << " ms  " << run.host << ":" << run.pid;
     if (!run.error.empty()) std::cout << "  error: " << run.error;

@@ -5,14 +5,11 @@
 
 #include <cstdio>
 
+#include "process.hpp"
+
 namespace mongo_orm::migrate {
 
 namespace {
-std::string host_name() {
-  char name[256] = {};
-  return gethostname(name, sizeof name - 1) == 0 ? name : "unknown-host";
-}
-
 std::chrono::system_clock::time_point now() { return bson::DateTime::now().to_time_point(); }
 }  // namespace
 
@@ -56,7 +53,7 @@ model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Dire
   entry.direction = direction;
   entry.status = RunStatus::running;
   entry.started_at = now();
-  entry.host = host_name();
+  entry.host = detail::host_name();
   entry.pid = getpid();
   entry.lock_token = lock.token();
   return entries_.insert(std::move(entry));

@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <ctime>
 #include <mutex>
 
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/driver/collection.hpp"
+#include "process.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -17,23 +17,8 @@ namespace {
 using bson::Builder;
 using bson::DateTime;
 
-std::string host_name() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown-host";
-  return name;
-}
-
 std::string new_owner_id() {
-  return host_name() + ":" + std::to_string(getpid()) + ":" + bson::ObjectId::generate().to_hex().substr(16);
-}
-
-std::string iso8601(DateTime when) {
-  std::time_t seconds = static_cast<std::time_t>(when.millis() / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return detail::host_name() + ":" + std::to_string(getpid()) + ":" + bson::ObjectId::generate().to_hex().substr(16);
 }
 
 std::string describe_holder(const Collection& locks, const std::string& name) {
@@ -42,7 +27,7 @@ std::string describe_holder(const Collection& locks, const std::string& name) {
   auto owner = holder->find("owner");
   std::string text = owner && owner->type() == bson::Type::string ? std::string(owner->as_string()) : "an unknown owner";
   if (auto expires = holder->find("expires_at"); expires && expires->type() == bson::Type::date_time) {
-    text += " until " + iso8601(expires->as_date_time()) + " (server time)";
+    text += " until " + expires->as_date_time().to_iso8601() + " (server time)";
   }
   return text;
 }
@@ -74,7 +59,7 @@ std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const Lo
       locks.insert_one(Builder{}
                            .append("_id", options.name)
                            .append("owner", owner)
-                           .append("host", host_name())
+                           .append("host", detail::host_name())
                            .append("pid", static_cast<int64_t>(getpid()))
                            .append("acquired_at", now)
                            .append("expires_at", DateTime(now.millis() + options.ttl.count()))

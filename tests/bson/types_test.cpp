@@ -41,6 +41,12 @@ TEST(DateTime, KeepsMillisecondsAndRoundsTowardThePast) {
   EXPECT_EQ(DateTime(42).to_time_point().time_since_epoch(), milliseconds(42));
 }
 
+TEST(DateTime, FormatsAsIso8601InUtc) {
+  EXPECT_EQ(DateTime(1700000000123).to_iso8601(), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(DateTime(0).to_iso8601(), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(DateTime(-1).to_iso8601(), "1969-12-31T23:59:59Z");
+}
+
 TEST(DateTime, InstantsOutsideTheClockRangeAreRefused) {
   EXPECT_THROW(DateTime(std::numeric_limits<int64_t>::max()).to_time_point(), DecodeError);
   EXPECT_THROW(DateTime(-576462452303423611).to_time_point(), DecodeError);

@@ -78,6 +78,8 @@ class DateTime {
   static DateTime now() noexcept { return from_time_point(std::chrono::system_clock::now()); }
 
   constexpr int64_t millis() const noexcept { return millis_; }
+  // UTC, to the second: "2026-11-24T08:11:37Z".
+  std::string to_iso8601() const;
   // DecodeError when the instant is outside system_clock's range (about ±292 years).
   std::chrono::system_clock::time_point to_time_point() const;
 

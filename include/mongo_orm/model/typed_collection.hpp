@@ -410,7 +410,6 @@ class TypedCollection {
     if (object.stored_) document.concat(object.unknown_fields());
     return document.extract();
   }
-  static bson::Document encode_keeping_unknown(const Tracked<T>& object) { return encode_for_insert(object); }
 
   static bson::Document id_filter(const bson::Document& stored) {
     return bson::Builder{}.append("_id", stored["_id"]).extract();
