@@ -38,6 +38,7 @@ constexpr Flag capability_flags[] = {
     {"Decimal128 values", &Capabilities::decimal128_values},
     {"NaN values", &Capabilities::nan_values},
     {"nested arrays", &Capabilities::nested_arrays},
+    {"writes beside open cursors", &Capabilities::writes_beside_open_cursors},
 };
 
 std::string server_line(const Capabilities& caps) {
@@ -54,6 +55,8 @@ void print_report(const std::string& uri, const Capabilities& caps, std::ostream
   out << "  topology        " << to_string(caps.topology) << "\n";
   out << "  wire version    " << caps.max_wire_version << "\n";
   out << "  max document    " << caps.max_bson_object_size << " bytes\n";
+  out << "  update statements per command  "
+      << (caps.update_statements_per_command > 0 ? std::to_string(caps.update_statements_per_command) : "no limit") << "\n";
   out << "  capabilities\n";
   for (const Flag& flag : capability_flags) {
     std::string name(flag.name);
@@ -71,6 +74,7 @@ void print_json(const std::string& uri, const Capabilities& caps, std::ostream& 
       .append("topology", to_string(caps.topology))
       .append("max_wire_version", caps.max_wire_version)
       .append("max_bson_object_size", caps.max_bson_object_size)
+      .append("update_statements_per_command", caps.update_statements_per_command)
       .append("capabilities", [&](bson::Builder& flags) {
         for (const Flag& flag : capability_flags) flags.append(flag.name, caps.*flag.member);
       });

@@ -7,25 +7,47 @@
 
 namespace mongo_orm {
 
+// Statements go to one mongoc bulk operation, or to several in a row when the server limits
+// the update and delete statements of one command (Capabilities::update_statements_per_command).
 struct BulkWrite::Handles {
+  struct Chunk {
+    mongoc_bulk_operation_t* bulk;
+    std::size_t first_statement;  // index in the whole bulk write of its first statement
+    std::size_t limited = 0;      // its update and delete statements
+  };
+
   Client::Lease lease;  // declared first: returned to the pool last
   mongoc_collection_t* collection;
-  mongoc_bulk_operation_t* bulk;
+  std::vector<Chunk> chunks;
+  bson::Document opts;
   std::string namespace_name;
   std::string hosts;
   const Capabilities* capabilities;  // owned by the client state the lease keeps alive
   bool ordered;
   bool executed = false;
 
-  Handles(Client::Lease l, mongoc_collection_t* c, mongoc_bulk_operation_t* b, std::string ns,
-          std::string h, const Capabilities* caps, bool o)
-      : lease(std::move(l)), collection(c), bulk(b), namespace_name(std::move(ns)),
-        hosts(std::move(h)), capabilities(caps), ordered(o) {}
+  Handles(Client::Lease l, mongoc_collection_t* c, bson::Document o, std::string ns, std::string h,
+          const Capabilities* caps, bool ord)
+      : lease(std::move(l)), collection(c), opts(std::move(o)), namespace_name(std::move(ns)),
+        hosts(std::move(h)), capabilities(caps), ordered(ord) {
+    start_chunk(0);
+  }
   Handles(const Handles&) = delete;
   Handles& operator=(const Handles&) = delete;
   ~Handles() {
-    mongoc_bulk_operation_destroy(bulk);
+    for (Chunk& chunk : chunks) mongoc_bulk_operation_destroy(chunk.bulk);
     mongoc_collection_destroy(collection);
+  }
+
+  void start_chunk(std::size_t first_statement) {
+    chunks.push_back({mongoc_collection_create_bulk_operation_with_opts(collection, opts.bson()), first_statement});
+  }
+  // The bulk operation the next statement goes to.
+  mongoc_bulk_operation_t* bulk_for(std::size_t statement, bool limited) {
+    int32_t limit = capabilities->update_statements_per_command;
+    if (limited && limit > 0 && chunks.back().limited >= static_cast<std::size_t>(limit)) start_chunk(statement);
+    if (limited) ++chunks.back().limited;
+    return chunks.back().bulk;
   }
 };
 
@@ -68,9 +90,7 @@ BulkWrite::BulkWrite(Client::Lease lease, mongoc_collection_t* collection,
                      std::string namespace_name, std::string hosts,
                      const Capabilities& capabilities, bool ordered, bson::DocumentView session_opts) {
   bson::Document opts = bson::Builder{}.append("ordered", ordered).concat(session_opts).extract();
-  mongoc_bulk_operation_t* bulk =
-      mongoc_collection_create_bulk_operation_with_opts(collection, opts.bson());
-  handles_ = std::make_unique<Handles>(std::move(lease), collection, bulk,
+  handles_ = std::make_unique<Handles>(std::move(lease), collection, std::move(opts),
                                        std::move(namespace_name), std::move(hosts), &capabilities,
                                        ordered);
 }
@@ -99,13 +119,13 @@ BulkWrite& BulkWrite::insert_one(bson::DocumentView document) {
   bool added = false;
   if (auto id = document.find("_id")) {
     bson_t doc = document.as_bson();
-    added = mongoc_bulk_operation_insert_with_opts(handles_->bulk, &doc, nullptr, &error);
+    added = mongoc_bulk_operation_insert_with_opts(handles_->bulk_for(statements_, false), &doc, nullptr, &error);
     if (added) inserted_ids_.emplace_back(statements_, id->to_value());
   } else {
     bson::ObjectId new_id = bson::ObjectId::generate();
     bson::Builder with_id;
     with_id.append("_id", new_id).concat(document);
-    added = mongoc_bulk_operation_insert_with_opts(handles_->bulk, with_id.native(), nullptr,
+    added = mongoc_bulk_operation_insert_with_opts(handles_->bulk_for(statements_, false), with_id.native(), nullptr,
                                                    &error);
     if (added) inserted_ids_.emplace_back(statements_, with_id.view()["_id"].to_value());
   }
@@ -126,7 +146,7 @@ BulkWrite& BulkWrite::update_one(bson::DocumentView filter, bson::DocumentView u
   check_payload(update);
   bson_t f = filter.as_bson(), u = update.as_bson();
   bson_error_t error;
-  check_added(mongoc_bulk_operation_update_one_with_opts(handles_->bulk, &f, &u,
+  check_added(mongoc_bulk_operation_update_one_with_opts(handles_->bulk_for(statements_, true), &f, &u,
                                                          upsert_opts(upsert).bson(), &error),
               error, statements_, handles_->namespace_name);
   ++statements_;
@@ -139,7 +159,7 @@ BulkWrite& BulkWrite::update_many(bson::DocumentView filter, bson::DocumentView 
   check_payload(update);
   bson_t f = filter.as_bson(), u = update.as_bson();
   bson_error_t error;
-  check_added(mongoc_bulk_operation_update_many_with_opts(handles_->bulk, &f, &u,
+  check_added(mongoc_bulk_operation_update_many_with_opts(handles_->bulk_for(statements_, true), &f, &u,
                                                           upsert_opts(upsert).bson(), &error),
               error, statements_, handles_->namespace_name);
   ++statements_;
@@ -152,7 +172,7 @@ BulkWrite& BulkWrite::replace_one(bson::DocumentView filter, bson::DocumentView 
   check_payload(replacement);
   bson_t f = filter.as_bson(), r = replacement.as_bson();
   bson_error_t error;
-  check_added(mongoc_bulk_operation_replace_one_with_opts(handles_->bulk, &f, &r,
+  check_added(mongoc_bulk_operation_replace_one_with_opts(handles_->bulk_for(statements_, true), &f, &r,
                                                           upsert_opts(upsert).bson(), &error),
               error, statements_, handles_->namespace_name);
   ++statements_;
@@ -163,7 +183,7 @@ BulkWrite& BulkWrite::delete_one(bson::DocumentView filter) {
   check_payload(filter);
   bson_t f = filter.as_bson();
   bson_error_t error;
-  check_added(mongoc_bulk_operation_remove_one_with_opts(handles_->bulk, &f, nullptr, &error),
+  check_added(mongoc_bulk_operation_remove_one_with_opts(handles_->bulk_for(statements_, true), &f, nullptr, &error),
               error, statements_, handles_->namespace_name);
   ++statements_;
   return *this;
@@ -173,7 +193,7 @@ BulkWrite& BulkWrite::delete_many(bson::DocumentView filter) {
   check_payload(filter);
   bson_t f = filter.as_bson();
   bson_error_t error;
-  check_added(mongoc_bulk_operation_remove_many_with_opts(handles_->bulk, &f, nullptr, &error),
+  check_added(mongoc_bulk_operation_remove_many_with_opts(handles_->bulk_for(statements_, true), &f, nullptr, &error),
               error, statements_, handles_->namespace_name);
   ++statements_;
   return *this;
@@ -186,27 +206,39 @@ BulkWriteResult BulkWrite::execute() {
   handles_->executed = true;
   if (statements_ == 0) return {};
 
-  detail::Reply reply;
-  bson_error_t error;
-  bool ok = mongoc_bulk_operation_execute(handles_->bulk, reply.out(), &error) != 0;
-  bson::DocumentView view(&reply.doc);
-
   BulkWriteResult result;
-  result.inserted_count = count(view, "nInserted");
-  result.matched_count = count(view, "nMatched");
-  result.modified_count = count(view, "nModified");
-  result.deleted_count = count(view, "nRemoved");
-  result.upserted_count = count(view, "nUpserted");
-  if (auto upserted = view.find("upserted"); upserted && upserted->type() == bson::Type::array) {
-    for (bson::Element e : upserted->as_array()) {
-      bson::DocumentView u = e.as_document();
-      result.upserted_ids.emplace_back(static_cast<std::size_t>(count(u, "index")),
-                                       u["_id"].to_value());
+  std::vector<WriteError> errors;
+  std::vector<WriteError> concern_errors;
+  for (Handles::Chunk& chunk : handles_->chunks) {
+    if (handles_->ordered && !errors.empty()) break;  // an ordered bulk stops at its first failure
+    if (chunk.first_statement >= statements_) break;  // a chunk that received nothing
+    detail::Reply reply;
+    bson_error_t error;
+    bool ok = mongoc_bulk_operation_execute(chunk.bulk, reply.out(), &error) != 0;
+    bson::DocumentView view(&reply.doc);
+    result.inserted_count += count(view, "nInserted");
+    result.matched_count += count(view, "nMatched");
+    result.modified_count += count(view, "nModified");
+    result.deleted_count += count(view, "nRemoved");
+    result.upserted_count += count(view, "nUpserted");
+    if (auto upserted = view.find("upserted"); upserted && upserted->type() == bson::Type::array) {
+      for (bson::Element e : upserted->as_array()) {
+        bson::DocumentView u = e.as_document();
+        result.upserted_ids.emplace_back(chunk.first_statement + static_cast<std::size_t>(count(u, "index")),
+                                         u["_id"].to_value());
+      }
+    }
+    std::vector<WriteError> chunk_errors = write_errors_in(view, "writeErrors");
+    for (WriteError& e : chunk_errors) {
+      e.index += chunk.first_statement;
+      errors.push_back(std::move(e));
+    }
+    for (WriteError& e : write_errors_in(view, "writeConcernErrors")) concern_errors.push_back(std::move(e));
+    if (!ok && chunk_errors.empty() && concern_errors.empty()) {
+      detail::throw_error(error, &reply.doc, {handles_->namespace_name, handles_->hosts});
     }
   }
 
-  std::vector<WriteError> errors = write_errors_in(view, "writeErrors");
-  std::vector<WriteError> concern_errors = write_errors_in(view, "writeConcernErrors");
   // Inserts that ran: not failed, and in an ordered bulk not after the first failure.
   std::size_t stop = statements_;
   if (handles_->ordered && !errors.empty()) stop = errors.front().index;
@@ -223,7 +255,6 @@ BulkWriteResult BulkWrite::execute() {
     throw BulkWriteError(handles_->namespace_name, std::move(errors), std::move(concern),
                          std::move(result));
   }
-  if (!ok) detail::throw_error(error, &reply.doc, {handles_->namespace_name, handles_->hosts});
   return result;
 }
 

@@ -66,6 +66,8 @@ Capabilities Capabilities::from_replies(bson::DocumentView hello, bson::Document
   caps.decimal128_values = true;
   caps.nan_values = true;
   caps.nested_arrays = true;
+  caps.writes_beside_open_cursors = true;
+  caps.update_statements_per_command = 0;
   return caps;
 }
 

@@ -39,6 +39,7 @@ std::string checksum_of(const Migration& migration) {
   mix(migration.version);
   mix(migration.description);
   mix(migration.fingerprint);
+  for (const Step& step : migration.steps) mix(step->name());
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
   return text;
@@ -85,9 +86,11 @@ std::map<std::string, VersionState> Changelog::state() const {
     if (run.status == RunStatus::applied && run.direction == Direction::up) {
       state.applied = true;
       state.applied_checksum = run.checksum;
+      state.applied_operations = run.operations;
     } else if (run.status == RunStatus::rolled_back && run.direction == Direction::down) {
       state.applied = false;
       state.applied_checksum.clear();
+      state.applied_operations.clear();
     }
     state.last = std::move(run);
   }

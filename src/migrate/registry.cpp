@@ -35,7 +35,16 @@ int compare_versions(std::string_view a, std::string_view b) noexcept {
 
 Registry& Registry::add(Migration migration) {
   if (migration.version.empty()) throw MigrationError("a migration needs a version");
-  if (!migration.up) throw MigrationError("migration " + migration.version + " has no up step");
+  if (!migration.up && migration.steps.empty()) {
+    throw MigrationError("migration " + migration.version + " has neither steps nor an up function");
+  }
+  if (migration.up && !migration.steps.empty()) {
+    throw MigrationError("migration " + migration.version +
+                         " has both steps and an up function; give one (an up function can apply operations itself)");
+  }
+  for (const Step& step : migration.steps) {
+    if (!step) throw MigrationError("migration " + migration.version + " has an empty step");
+  }
   if (find(migration.version)) {
     throw MigrationError("duplicate migration version " + migration.version + " (\"" + migration.description +
                          "\" and \"" + find(migration.version)->description + "\")");

@@ -1,7 +1,10 @@
-// Running migrations: ordering, refusals, the lock, the changelog.
+// Running migrations: ordering, refusals, preflight, plans, the lock, the changelog.
 #include "mongo_orm/migrate/runner.hpp"
 
 #include <algorithm>
+#include <set>
+
+#include "mongo_orm/bson/builder.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -49,59 +52,24 @@ std::vector<const Migration*> Runner::applied_in_order(const std::map<std::strin
   return applied;
 }
 
-void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock) const {
-  auto entry = changelog_.begin(migration, direction, lock);
-  MigrationContext context{database_, database_.client().capabilities(), false};
-  try {
-    (direction == Direction::up ? migration.up : migration.down)(context);
-  } catch (const LockLostError&) {
-    throw;  // nothing more may be written, not even the failure
-  } catch (const std::exception& e) {
-    changelog_.finish(entry, RunStatus::failed, e.what(), {}, lock);
-    throw MigrationError("migration " + migration.version + " (" + migration.description + ") failed while going " +
-                         (direction == Direction::up ? "up" : "down") + ": " + e.what() +
-                         "; it is recorded as failed and the next run starts again at it");
-  }
-  changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "", {}, lock);
-}
-
-RunReport Runner::up(const std::optional<std::string>& to) {
-  std::vector<const Migration*> order = registry_.ordered();
+std::vector<const Migration*> Runner::pending_until(const std::optional<std::string>& to,
+                                                    const std::map<std::string, VersionState>& state) const {
   if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
-  auto lock = LeaseLock::acquire(database_, options_.lock);
-
-  // Decided under the lock, so two runners never apply the same migration.
-  auto drifts = validate();
-  if (!drifts.empty()) {
-    std::string text = "refusing to run: applied migrations differ from their definitions (run validate):";
-    for (const Drift& d : drifts) {
-      text += " " + d.version + (d.current_checksum.empty() ? " is no longer defined;" : " changed;");
-    }
-    text.pop_back();
-    throw MigrationError(text);
-  }
-  auto state = changelog_.state();
-  RunReport report;
-  for (const Migration* m : order) {
-    bool applied = state.contains(m->version) && state[m->version].applied;
-    if (!applied) {
-      run(*m, Direction::up, *lock);
-      report.versions.push_back(m->version);
-    }
+  std::vector<const Migration*> pending;
+  for (const Migration* m : registry_.ordered()) {
+    auto it = state.find(m->version);
+    if (it == state.end() || !it->second.applied) pending.push_back(m);
     if (to && m->version == *to) break;
   }
-  return report;
+  return pending;
 }
 
-RunReport Runner::down(const DownTarget& target) {
+std::vector<const Migration*> Runner::to_revert(const DownTarget& target,
+                                                const std::map<std::string, VersionState>& state) const {
   if (!target.all && !target.to && !target.steps) {
     throw MigrationError("down needs a target: a version to go back to, a number of steps, or all");
   }
-  std::vector<const Migration*> order = registry_.ordered();
   if (target.to && !registry_.find(*target.to)) throw MigrationError("unknown target version " + *target.to);
-  auto lock = LeaseLock::acquire(database_, options_.lock);
-  auto state = changelog_.state();
-
   for (const auto& [version, s] : state) {
     if (s.applied && !registry_.find(version)) {
       throw MigrationError("refusing to go down: applied migration " + version +
@@ -116,12 +84,87 @@ RunReport Runner::down(const DownTarget& target) {
     if (target.steps && static_cast<int>(chosen.size()) >= *target.steps) break;
     chosen.push_back(m);
   }
+  return chosen;
+}
+
+void Runner::execute(const Migration& migration, Direction direction, MigrationContext& context) {
+  if (direction == Direction::up) {
+    if (migration.up) {
+      migration.up(context);
+    } else {
+      for (const Step& step : migration.steps) context.apply(*step);
+    }
+  } else if (migration.down) {
+    migration.down(context);
+  } else {
+    for (auto step = migration.steps.rbegin(); step != migration.steps.rend(); ++step) context.revert(**step);
+  }
+}
+
+void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock) const {
+  auto entry = changelog_.begin(migration, direction, lock);
+  MigrationContext context(database_, database_.client().capabilities(), migration.version, false, options_.batch,
+                           options_.progress);
+  try {
+    execute(migration, direction, context);
+  } catch (const LockLostError&) {
+    throw;  // nothing more may be written, not even the failure
+  } catch (const std::exception& e) {
+    changelog_.finish(entry, RunStatus::failed, e.what(), context.operations(), lock);
+    throw MigrationError("migration " + migration.version + " (" + migration.description + ") failed while going " +
+                         (direction == Direction::up ? "up" : "down") + ": " + e.what() +
+                         "; it is recorded as failed and the next run starts again at it");
+  }
+  changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "",
+                    context.operations(), lock);
+}
+
+void Runner::refuse_failed_checks(const std::vector<Check>& checks, std::string_view what) const {
+  std::string failures;
+  for (const Check& check : checks) {
+    if (!check.ok) failures += "\n  " + check.name + ": " + check.detail;
+  }
+  if (!failures.empty()) throw MigrationError("refusing to " + std::string(what) + ", preflight failed:" + failures);
+}
+
+RunReport Runner::up(const std::optional<std::string>& to) {
+  if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
+  auto lock = LeaseLock::acquire(database_, options_.lock);
+
+  // Decided under the lock, so two runners never apply the same migration.
+  auto drifts = validate();
+  if (!drifts.empty()) {
+    std::string text = "refusing to run: applied migrations differ from their definitions (run validate):";
+    for (const Drift& d : drifts) {
+      text += " " + d.version + (d.current_checksum.empty() ? " is no longer defined;" : " changed;");
+    }
+    text.pop_back();
+    throw MigrationError(text);
+  }
+  auto state = changelog_.state();
+  std::vector<const Migration*> pending = pending_until(to, state);
+  refuse_failed_checks(preflight(pending, Direction::up), "go up");
+  RunReport report;
+  for (const Migration* m : pending) {
+    run(*m, Direction::up, *lock);
+    report.versions.push_back(m->version);
+  }
+  return report;
+}
+
+RunReport Runner::down(const DownTarget& target) {
+  if (target.to && !registry_.find(*target.to)) throw MigrationError("unknown target version " + *target.to);
+  if (!target.all && !target.to && !target.steps) to_revert(target, {});  // refuses: no target
+  auto lock = LeaseLock::acquire(database_, options_.lock);
+  auto state = changelog_.state();
+  std::vector<const Migration*> chosen = to_revert(target, state);
   for (const Migration* m : chosen) {
     if (!m->reversible()) {
       throw MigrationError("refusing to go down: migration " + m->version + " (" + m->description +
                            ") is irreversible; nothing was reverted");
     }
   }
+  refuse_failed_checks(preflight(chosen, Direction::down), "go down");
   RunReport report;
   for (const Migration* m : chosen) {
     run(*m, Direction::down, *lock);
@@ -138,12 +181,153 @@ RunReport Runner::baseline(const std::string& version) {
   for (const Migration* m : registry_.ordered()) {
     if (!(state.contains(m->version) && state[m->version].applied)) {
       auto entry = changelog_.begin(*m, Direction::up, *lock);
-      changelog_.finish(entry, RunStatus::applied, "", {{"baseline: recorded as applied without running", 0, 0}}, *lock);
+      changelog_.finish(entry, RunStatus::applied, "", {{"baseline: recorded as applied without running"}}, *lock);
       report.versions.push_back(m->version);
     }
     if (m->version == version) break;
   }
   return report;
+}
+
+namespace {
+
+int64_t number_field(bson::DocumentView reply, std::string_view name) {
+  auto value = reply.find(name);
+  if (!value) return -1;
+  switch (value->type()) {
+    case bson::Type::int32: return value->as_int32();
+    case bson::Type::int64: return value->as_int64();
+    case bson::Type::double_: return static_cast<int64_t>(value->as_double());
+    default: return -1;
+  }
+}
+
+std::string megabytes(int64_t bytes) { return std::to_string((bytes + 1024 * 1024 - 1) / (1024 * 1024)) + " MB"; }
+
+}  // namespace
+
+std::vector<Check> Runner::preflight(const std::vector<const Migration*>& migrations, Direction direction) const {
+  std::vector<Check> checks;
+  try {
+    const Capabilities& caps = database_.client().capabilities();
+    database_.run_command(bson::Builder{}.append("ping", 1).view());
+    checks.push_back({"connectivity", true,
+                      caps.kind == ServerKind::ferretdb ? "FerretDB " + caps.ferretdb_version : "MongoDB " + caps.version});
+  } catch (const std::exception& e) {
+    checks.push_back({"connectivity", false, e.what()});
+    return checks;
+  }
+  try {
+    registry_.ordered();
+    checks.push_back({"dependencies", true, "every dependency is registered and there is no cycle"});
+  } catch (const std::exception& e) {
+    checks.push_back({"dependencies", false, e.what()});
+  }
+  if (auto drifts = validate(); !drifts.empty()) {
+    std::string versions;
+    for (const Drift& d : drifts) versions += (versions.empty() ? "" : ", ") + d.version;
+    checks.push_back({"checksums", false, "applied migrations changed since: " + versions + " (run validate)"});
+  } else {
+    checks.push_back({"checksums", true, "applied migrations match their definitions"});
+  }
+
+  if (direction == Direction::down) {
+    auto state = changelog_.state();
+    std::set<std::string> collections;
+    for (const std::string& name : database_.list_collection_names()) collections.insert(name);
+    std::string missing;
+    for (const Migration* m : migrations) {
+      auto it = state.find(m->version);
+      if (it == state.end() || m->down) continue;
+      for (const OperationStats& op : it->second.applied_operations) {
+        std::string backup = backup_collection_name(m->version, op.operation);
+        if (op.backed_up > 0 && !collections.contains(backup)) missing += "\n    " + m->version + " " + op.operation + ": " + backup;
+      }
+    }
+    checks.push_back(missing.empty() ? Check{"backups", true, "every backup the undo needs is present"}
+                                     : Check{"backups", false, "the backups these undos need are missing:" + missing});
+    return checks;
+  }
+
+  // Copies (backups, quarantine, copied collections) need up to the size of what they copy.
+  std::set<std::string> copied;
+  for (const Migration* m : migrations) {
+    for (const Step& step : m->steps) {
+      if (step->copies_documents()) copied.insert(step->collection());
+    }
+  }
+  int64_t needed = 0;
+  for (const std::string& name : copied) {
+    try {
+      bson::Document stats = database_.run_command(bson::Builder{}.append("collStats", name).view());
+      needed += std::max<int64_t>(number_field(stats, "size"), 0);
+    } catch (const CommandError&) {
+      // a collection that does not exist yet copies nothing
+    }
+  }
+  bson::Document db_stats = database_.run_command(bson::Builder{}.append("dbStats", 1).view());
+  int64_t total = number_field(db_stats, "fsTotalSize"), used = number_field(db_stats, "fsUsedSize");
+  if (total > 0 && used >= 0) {
+    int64_t free = total - used;
+    checks.push_back({"free space", needed <= free,
+                      "copies need up to " + megabytes(needed) + "; the server's disk has " + megabytes(free) + " free"});
+  } else {
+    checks.push_back({"free space", true,
+                      "copies need up to " + megabytes(needed) + "; the server does not report its free disk space"});
+  }
+  return checks;
+}
+
+Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Direction direction) const {
+  Plan plan;
+  plan.checks = preflight(migrations, direction);
+  for (const Check& check : plan.checks) {
+    if (!check.ok) plan.problems.push_back(check.name + ": " + check.detail);
+  }
+  for (const Migration* m : migrations) {
+    PlannedMigration planned{m->version, m->description, direction};
+    planned.irreversible = m->irreversible_steps();
+    if (m->irreversible) planned.irreversible.push_back("the migration is marked irreversible");
+    planned.runs_code = direction == Direction::up ? static_cast<bool>(m->up) : static_cast<bool>(m->down);
+    if (direction == Direction::down && !m->reversible()) {
+      plan.problems.push_back(m->version + " (" + m->description + ") is irreversible");
+    }
+    MigrationContext context(database_, database_.client().capabilities(), m->version, true, options_.batch);
+    try {
+      if (direction == Direction::up || m->reversible()) execute(*m, direction, context);
+    } catch (const std::exception& e) {
+      planned.error = e.what();
+      plan.problems.push_back(m->version + ": the dry run failed: " + e.what());
+    }
+    planned.operations = context.estimates();
+    for (const Estimate& e : planned.operations) {
+      for (const std::string& conflict : e.conflicts) plan.problems.push_back(m->version + " " + e.operation + ": " + conflict);
+    }
+    plan.migrations.push_back(std::move(planned));
+  }
+  return plan;
+}
+
+Plan Runner::plan(const std::optional<std::string>& to) const {
+  Plan plan;
+  try {
+    auto state = changelog_.state();
+    return make_plan(pending_until(to, state), Direction::up);
+  } catch (const std::exception& e) {
+    plan.problems.push_back(e.what());
+  }
+  return plan;
+}
+
+Plan Runner::plan_down(const DownTarget& target) const {
+  Plan plan;
+  try {
+    auto state = changelog_.state();
+    return make_plan(to_revert(target, state), Direction::down);
+  } catch (const std::exception& e) {
+    plan.problems.push_back(e.what());
+  }
+  return plan;
 }
 
 }  // namespace mongo_orm::migrate

@@ -63,6 +63,36 @@ TEST_F(BulkWriteTest, OrderedStopsAtTheFirstErrorAndReportsWhatSucceeded) {
   EXPECT_EQ(items.count_documents(), 2);
 }
 
+TEST_F(BulkWriteTest, HundredsOfUpdatesAndDeletesGoThroughAndErrorsKeepTheirIndex) {
+  // FerretDB on SQLite stops answering an update command of 100 statements or more; the bulk
+  // write splits there (Capabilities::update_statements_per_command) and numbers errors across
+  // the whole bulk.
+  std::vector<bson::Document> docs;
+  for (int i = 0; i < 300; ++i) docs.push_back(bson::Builder{}.append("_id", i).append("v", i).extract());
+  items.insert_many(docs);
+  BulkWrite updates = items.bulk_write(false);
+  for (int i = 0; i < 300; ++i) {
+    updates.update_one(bson::Builder{}.append("_id", i).extract(), from_json(R"({"$inc": {"v": 1000}})"));
+  }
+  BulkWriteResult r = updates.execute();
+  EXPECT_EQ(r.matched_count, 300);
+  EXPECT_EQ(r.modified_count, 300);
+  EXPECT_EQ(items.count_documents(from_json(R"({"v": {"$gte": 1000}})")), 300);
+
+  BulkWrite ordered = items.bulk_write(true);
+  for (int i = 0; i < 130; ++i) ordered.delete_one(bson::Builder{}.append("_id", i).extract());
+  ordered.insert_one(from_json(R"({"_id": 200})")).delete_one(from_json(R"({"_id": 299})"));
+  try {
+    ordered.execute();
+    FAIL() << "expected BulkWriteError";
+  } catch (const BulkWriteError& e) {
+    ASSERT_EQ(e.write_errors().size(), 1u);
+    EXPECT_EQ(e.write_errors()[0].index, 130u);
+    EXPECT_EQ(e.partial_result().deleted_count, 130);
+  }
+  EXPECT_EQ(items.count_documents(from_json(R"({"_id": 299})")), 1) << "nothing runs after the failure";
+}
+
 TEST_F(BulkWriteTest, UnorderedContinuesPastErrorsAndReportsEachOne) {
   items.insert_one(from_json(R"({"_id": 2})"));
   items.insert_one(from_json(R"({"_id": 4})"));

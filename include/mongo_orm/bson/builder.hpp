@@ -181,4 +181,13 @@ Document make_array(const T&... values) {
   return array;
 }
 
+// One value of any supported C++ type, as a BSON value: make_value("active"), make_value(0).
+template <class T>
+Value make_value(const T& value) {
+  Builder holder;
+  holder.append("v", value);
+  Document document = holder.extract();
+  return Value(document["v"]);
+}
+
 }  // namespace mongo_orm::bson

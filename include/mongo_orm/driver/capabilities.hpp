@@ -45,6 +45,14 @@ struct Capabilities {
   // Bulk update replies number upserted statements within the whole batch (FerretDB 1.x
   // numbers them from 0 within each statement).
   bool upsert_indexes_per_batch = false;
+  // Writing batches to a collection while a cursor over it stays open on the server. FerretDB
+  // 1.x on SQLite can stop answering then, so batched operations read each chunk to the end
+  // (keyset pages in _id order) before they write.
+  bool writes_beside_open_cursors = false;
+  // Most update or delete statements one command may carry (0: no limit beyond the server's
+  // maxWriteBatchSize). FerretDB 1.x on SQLite keeps one pooled connection per statement until
+  // the command ends and stops answering past 99, so bulk writes split there at 50.
+  int32_t update_statements_per_command = 50;
 
   // Reads the flags from a hello reply and a buildInfo reply.
   static Capabilities from_replies(bson::DocumentView hello, bson::DocumentView build_info);

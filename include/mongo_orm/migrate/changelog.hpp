@@ -31,17 +31,14 @@ constexpr auto enum_values(model::EnumTag<RunStatus>) {
 std::string_view to_string(Direction direction) noexcept;
 std::string_view to_string(RunStatus status) noexcept;
 
-// What one operation of a run touched.
-struct OperationStats {
-  std::string operation;
-  int64_t matched = 0;
-  int64_t modified = 0;
-};
 inline auto define_schema(model::SchemaTag<OperationStats>) {
   return model::schema<OperationStats>()
       .field(&OperationStats::operation, "operation")
       .field(&OperationStats::matched, "matched")
-      .field(&OperationStats::modified, "modified");
+      .field(&OperationStats::modified, "modified")
+      .field(&OperationStats::backed_up, "backed_up")
+      .field(&OperationStats::quarantined, "quarantined")
+      .field(&OperationStats::skipped, "skipped");
 }
 
 struct ChangelogEntry {
@@ -83,6 +80,7 @@ struct VersionState {
   bool applied = false;                 // the last finished run was a successful up
   std::optional<ChangelogEntry> last{};  // the latest run, finished or not
   std::string applied_checksum;         // checksum of the run that applied it
+  std::vector<OperationStats> applied_operations{};  // what the run that applied it did
 };
 
 // A stable fingerprint of a migration's definition (FNV-1a 64 over version, description and

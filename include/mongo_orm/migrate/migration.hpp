@@ -1,4 +1,6 @@
 // A versioned migration: what it changes (up), how to undo it (down), what it needs first.
+// Written either as a list of built-in operations (steps), whose undo is derived, or as C++
+// functions.
 #pragma once
 
 #include <functional>
@@ -8,28 +10,57 @@
 
 #include "mongo_orm/driver/capabilities.hpp"
 #include "mongo_orm/driver/database.hpp"
+#include "mongo_orm/migrate/operation.hpp"
 
 namespace mongo_orm::migrate {
 
 // What a migration's up and down receive.
-struct MigrationContext {
+class MigrationContext {
+ public:
+  MigrationContext(const Database& database, const Capabilities& capabilities, std::string version, bool dry_run,
+                   BatchOptions batch = {}, ProgressCallback progress = {});
+
   const Database& database;
   const Capabilities& capabilities;
-  bool dry_run = false;  // report what would change, change nothing
+  const bool dry_run;  // report what would change, change nothing
+
+  // Applies a built-in operation (in a dry run: estimates it), recording what it did.
+  void apply(const Operation& operation);
+  // Undoes a built-in operation applied by the same migration (in a dry run: estimates it).
+  void revert(const Operation& operation);
+  // Reports progress of the migration's own work.
+  void report(const Progress& progress) const;
+
+  const std::vector<OperationStats>& operations() const noexcept { return operations_; }
+  const std::vector<Estimate>& estimates() const noexcept { return estimates_; }
+  StepContext step_context() const;
+
+ private:
+  std::string version_;
+  BatchOptions batch_;
+  ProgressCallback progress_;
+  std::vector<OperationStats> operations_;
+  std::vector<Estimate> estimates_;
 };
 
 struct Migration {
   std::string version;                  // sortable: "2023.01.001" (see compare_versions)
   std::string description;
   std::vector<std::string> depends_on{};  // versions that must be applied first
+  // Either steps (built-in operations, applied in order and reverted in reverse order) ...
+  std::vector<Step> steps{};
+  // ... or functions. A down given here replaces the derived undo of the steps.
   std::function<void(MigrationContext&)> up{};
-  std::function<void(MigrationContext&)> down{};  // empty: the migration cannot be undone
+  std::function<void(MigrationContext&)> down{};  // empty (and no steps): cannot be undone
   bool irreversible = false;                    // refuses down even when one is given
   // Identifies the definition in the changelog: a file's contents for file migrations, a
-  // string the author changes when a C++ migration's behaviour changes.
+  // string the author changes when a C++ migration's behaviour changes. The names of the
+  // steps are part of the checksum already.
   std::string fingerprint{};
 
-  bool reversible() const noexcept { return !irreversible && static_cast<bool>(down); }
+  bool reversible() const noexcept;
+  // The steps that cannot be undone (none when a down is given).
+  std::vector<std::string> irreversible_steps() const;
 };
 
 // Orders versions segment by segment ("2023.01.9" < "2023.01.010"): segments of digits

@@ -16,6 +16,8 @@ namespace mongo_orm::migrate {
 struct RunnerOptions {
   std::string changelog_collection = Changelog::default_collection;
   LockOptions lock{};
+  BatchOptions batch{};         // how client-side operations read and write
+  ProgressCallback progress{};  // called as operations advance
 };
 
 enum class MigrationStatus { pending, applied, failed };
@@ -47,9 +49,41 @@ struct RunReport {
   std::vector<std::string> versions;  // in the order they ran
 };
 
+// One preflight check: what was checked, whether it passed, and what was found.
+struct Check {
+  std::string name;
+  bool ok = true;
+  std::string detail{};
+};
+
+// What `up` (or `down`) would do to one migration.
+struct PlannedMigration {
+  std::string version;
+  std::string description;
+  Direction direction = Direction::up;
+  std::vector<Estimate> operations{};      // per operation: documents, batches, conflicts, notes
+  std::vector<std::string> irreversible{}; // steps that could not be undone afterwards
+  bool runs_code = false;                  // an up function: only the operations it applies are counted
+  std::string error{};                     // the dry run itself failed
+};
+
+// A dry run: nothing is written and no lock is taken. The counts are taken from the data as it
+// is now, so a step that depends on an earlier pending step is counted before that step.
+struct Plan {
+  std::vector<PlannedMigration> migrations;
+  std::vector<Check> checks;           // preflight
+  std::vector<std::string> problems;   // conflicts, failed checks, drift: what would block it
+
+  bool pending() const noexcept { return !migrations.empty(); }
+  // 0: nothing to do; 1: work is pending; 2: there is a problem.
+  int exit_code() const noexcept { return !problems.empty() ? 2 : pending() ? 1 : 0; }
+};
+
 class Runner {
  public:
+  // The runner refers to the registry, which must outlive it.
   Runner(Database database, const Registry& registry, RunnerOptions options = {});
+  Runner(Database database, Registry&& registry, RunnerOptions options = {}) = delete;
 
   std::vector<StatusRow> status() const;
   std::vector<ChangelogEntry> history() const { return changelog_.history(); }
@@ -67,9 +101,24 @@ class Runner {
   // database that already has their effects (adopting an existing database).
   RunReport baseline(const std::string& version);
 
+  // What up would do, without doing it: counts, conflicts, irreversible steps, batches, and
+  // the preflight checks.
+  Plan plan(const std::optional<std::string>& to = std::nullopt) const;
+  // What down would do.
+  Plan plan_down(const DownTarget& target) const;
+  // Connectivity, dependencies, drift, free space for the copies the migrations make, and, for
+  // a down, the backups its undo needs.
+  std::vector<Check> preflight(const std::vector<const Migration*>& migrations, Direction direction) const;
+
  private:
   std::vector<const Migration*> applied_in_order(const std::map<std::string, VersionState>& state) const;
+  std::vector<const Migration*> pending_until(const std::optional<std::string>& to,
+                                              const std::map<std::string, VersionState>& state) const;
+  std::vector<const Migration*> to_revert(const DownTarget& target, const std::map<std::string, VersionState>& state) const;
   void run(const Migration& migration, Direction direction, LeaseLock& lock) const;
+  static void execute(const Migration& migration, Direction direction, MigrationContext& context);
+  void refuse_failed_checks(const std::vector<Check>& checks, std::string_view what) const;
+  Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction) const;
 
   Database database_;
   const Registry& registry_;

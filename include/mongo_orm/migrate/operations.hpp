@@ -1,0 +1,140 @@
+// The built-in operations of a migration. Each one knows how to estimate, apply and undo
+// itself; what cannot be derived from the operation (removed values, overwritten values,
+// documents set aside) is kept in a backup or quarantine collection first, so that `down`
+// restores the documents exactly.
+//
+//   Migration m{.version = "2023.01.001", .description = "Add status field to users",
+//               .steps = {ops::add_field("users", "status", bson::make_value("active")),
+//                         ops::create_index("users", bson::from_json(R"({"status": 1})"))}};
+//
+// Filters are documents the caller writes, never built from end-user input.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mongo_orm/bson/document.hpp"
+#include "mongo_orm/bson/types.hpp"
+#include "mongo_orm/migrate/operation.hpp"
+
+namespace mongo_orm::migrate::ops {
+
+// Sets `path` to `value` on the documents matching `filter` that lack it; uses one server-side
+// update. Undo removes the value again, except from documents that already had that value
+// before (they are recorded in the backup).
+Step add_field(std::string collection, std::string path, bson::Value value, bson::Document filter = {});
+
+// Removes `path` from the documents matching `filter`, after copying those documents to the
+// backup collection; undo puts the values back.
+Step remove_field(std::string collection, std::string path, bson::Document filter = {});
+
+// Renames `from` to `to` where `from` exists (server-side $rename). The plan and apply refuse
+// when documents hold both fields, since the rename would overwrite `to`. Undo renames back.
+Step rename_field(std::string collection, std::string from, std::string to);
+
+// Sets the fields of `values` ({"is_active": true}) on the documents matching `filter`, after
+// backing them up; undo restores every set field to its old value (or removes it).
+Step set_fields(std::string collection, bson::Document filter, bson::Document values);
+
+// Creates an index (options: the createIndexes fields: unique, name, ...). The plan reports
+// documents that break a unique index as conflicts. Undo drops it, unless it existed before.
+Step create_index(std::string collection, bson::Document keys, bson::Document options = {});
+// Drops an index, recording its exact specification; undo recreates it.
+Step drop_index(std::string collection, std::string name);
+
+// Renames a collection; refused when the target exists. Undo renames it back.
+Step rename_collection(std::string from, std::string to);
+
+// Sets `_cls` to `new_class` on the documents matching `filter` and removes `remove_fields`
+// (seed 002's Jedi -> GoodJedi / BadSith), after backing them up; undo restores both.
+Step remap_class(std::string collection, bson::Document filter, std::string new_class,
+                 std::vector<std::string> remove_fields = {});
+
+// What convert_type does with a value that does not convert.
+enum class OnConversionFailure {
+  leave,           // keep the value as it is (reported)
+  set_default,     // store ConvertOptions::default_value instead
+  quarantine,      // move the document to the quarantine collection
+};
+
+struct ConvertOptions {
+  OnConversionFailure on_failure = OnConversionFailure::leave;
+  std::optional<bson::Value> default_value{};  // for set_default
+  std::string quarantine_collection{};         // default: "<collection>_quarantine"
+  bson::Document filter{};                     // limits the documents considered
+};
+
+// Converts `path` to `target` (int32, int64, double, string, boolean, date_time) where it holds
+// another type. Strings convert to numbers only when they are a whole decimal number (spaces
+// around allowed) in range; doubles to integers only when integral; booleans from
+// true/false/1/0. Undo restores the original values from the backup and brings quarantined
+// documents back.
+Step convert_type(std::string collection, std::string path, bson::Type target, ConvertOptions options = {});
+
+struct NormalizeOptions {
+  bool lowercase = true;
+  bool trim = true;
+  // Back up the documents whose value changes, which makes the operation reversible.
+  bool keep_backup = false;
+};
+// Lowercases and trims the string at `path` (seed 000 NormalizeEmails). Irreversible unless
+// keep_backup. Uses a server-side pipeline update where the server has one and no backup is
+// kept.
+Step normalize_string(std::string collection, std::string path, NormalizeOptions options = {});
+
+// Splits the string `from` at the first `separator` into `first` and `second` (the rest, or ""
+// when there is no separator), removing `from` (seed 000 SplitNameField). Values that merging
+// would not give back exactly ("Cher ", a trailing separator) are backed up, so undo restores
+// every original exactly.
+Step split_field(std::string collection, std::string from, std::string first, std::string second,
+                 std::string separator = " ");
+// The opposite: `into` = first + separator + second (just first when second is empty),
+// removing both; undo splits again, exactly.
+Step merge_fields(std::string collection, std::string first, std::string second, std::string into,
+                  std::string separator = " ");
+
+// Which document of a group of duplicates dedupe_for_unique keeps.
+enum class Keep {
+  first,    // the smallest _id (for ObjectIds: the oldest)
+  last,     // the largest _id
+  highest,  // the largest value of DedupeOptions::by (updated_at, version, ...)
+  lowest,   // the smallest value of DedupeOptions::by
+};
+
+struct DedupeOptions {
+  Keep keep = Keep::first;
+  std::string by{};                     // for highest / lowest
+  std::string quarantine_collection{};  // default: "<collection>_quarantine"
+  std::string index_name{};             // default: the server's name for the keys
+};
+// Moves every duplicate under `keys` ({"email": 1}) but one to the quarantine collection (never
+// just deletes), then creates the unique index (seed 000 "Index conflicts"). Undo drops the
+// index and brings the quarantined documents back.
+Step dedupe_for_unique(std::string collection, bson::Document keys, DedupeOptions options = {});
+
+// A per-document function: the new document, or nothing to skip it.
+using DocumentTransform = std::function<std::optional<bson::Document>(bson::DocumentView)>;
+
+// Copies `source` into `target` through `transform` (none: as they are), in batches (seed 000
+// DataMigrator). A transformed document without an _id takes the source's, so running again
+// after a failure copies nothing twice. `label` names the transform in the changelog and the
+// checksum. Undo deletes exactly the documents the copy inserted.
+Step copy_collection(std::string source, std::string target, DocumentTransform transform = {},
+                     std::string label = {});
+
+// A per-document change: an update document ({"$set": ...}), or nothing to leave it.
+using UpdateTransform = std::function<std::optional<bson::Document>(bson::DocumentView)>;
+
+struct TransformOptions {
+  std::string label{};  // names the transform in the changelog and the checksum
+  // Back up every document before changing it, which makes the operation reversible (undo
+  // puts the whole documents back).
+  bool backup = false;
+};
+// Applies `change` to every document matching `filter`, with bulk writes of the batch size,
+// never one round trip per document (seed 000 "Performance issues").
+Step transform(std::string collection, bson::Document filter, UpdateTransform change, TransformOptions options = {});
+
+}  // namespace mongo_orm::migrate::ops

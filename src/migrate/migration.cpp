@@ -1,0 +1,97 @@
+// Migrations and what their up and down receive.
+#include "mongo_orm/migrate/migration.hpp"
+
+#include "mongo_orm/driver/collection.hpp"
+#include "mongo_orm/error.hpp"
+
+namespace mongo_orm::migrate {
+
+MigrationContext::MigrationContext(const Database& database, const Capabilities& capabilities, std::string version,
+                                   bool dry_run, BatchOptions batch, ProgressCallback progress)
+    : database(database),
+      capabilities(capabilities),
+      dry_run(dry_run),
+      version_(std::move(version)),
+      batch_(batch),
+      progress_(std::move(progress)) {}
+
+StepContext MigrationContext::step_context() const { return StepContext{database, capabilities, version_, batch_, progress_}; }
+
+void MigrationContext::apply(const Operation& operation) {
+  if (dry_run) {
+    estimates_.push_back(operation.estimate(step_context()));
+    return;
+  }
+  try {
+    operations_.push_back(operation.apply(step_context()));
+  } catch (const MigrationError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw MigrationError(operation.name() + ": " + e.what());
+  }
+}
+
+void MigrationContext::revert(const Operation& operation) {
+  if (!operation.reversible()) throw MigrationError(operation.name() + " cannot be undone");
+  if (dry_run) {
+    Estimate e{"undo " + operation.name()};
+    e.documents = database.collection(step_context().backup_collection(operation)).count_documents({});
+    estimates_.push_back(std::move(e));
+    return;
+  }
+  try {
+    operations_.push_back(operation.revert(step_context()));
+  } catch (const MigrationError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw MigrationError("undo " + operation.name() + ": " + e.what());
+  }
+}
+
+void MigrationContext::report(const Progress& progress) const {
+  if (progress_) progress_(progress);
+}
+
+bool Migration::reversible() const noexcept {
+  if (irreversible) return false;
+  if (down) return true;
+  if (steps.empty()) return false;
+  for (const Step& step : steps) {
+    if (!step->reversible()) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Migration::irreversible_steps() const {
+  std::vector<std::string> names;
+  if (down) return names;
+  for (const Step& step : steps) {
+    if (!step->reversible()) names.push_back(step->name());
+  }
+  return names;
+}
+
+namespace {
+
+class WithInverse final : public Operation {
+ public:
+  WithInverse(Step step, Step inverse) : step_(std::move(step)), inverse_(std::move(inverse)) {}
+  std::string name() const override { return step_->name() + " (undo: " + inverse_->name() + ")"; }
+  Estimate estimate(const StepContext& context) const override { return step_->estimate(context); }
+  OperationStats apply(const StepContext& context) const override { return step_->apply(context); }
+  OperationStats revert(const StepContext& context) const override { return inverse_->apply(context); }
+  std::string collection() const override { return step_->collection(); }
+  bool copies_documents() const override { return step_->copies_documents(); }
+
+ private:
+  Step step_, inverse_;
+};
+
+}  // namespace
+
+Step with_inverse(Step step, Step inverse) {
+  if (!step || !inverse) throw InvalidRequestError("with_inverse needs a step and its inverse");
+  return std::make_shared<WithInverse>(std::move(step), std::move(inverse));
+}
+
+}  // namespace mongo_orm::migrate

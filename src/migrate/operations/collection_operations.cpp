@@ -1,0 +1,278 @@
+// Operations on indexes and whole collections: create_index, drop_index, rename_collection,
+// copy_collection.
+#include <algorithm>
+
+#include "mongo_orm/bson/json.hpp"
+#include "mongo_orm/error.hpp"
+#include "mongo_orm/migrate/operations.hpp"
+#include "support.hpp"
+
+namespace mongo_orm::migrate::ops {
+
+namespace {
+
+constexpr std::string_view existed_marker = "index existed before";
+
+// Describes the groups of documents sharing a value under `keys`: "" when there are none.
+std::string duplicates_under(const Collection& collection, bson::DocumentView keys) {
+  std::vector<bson::Document> pipeline = detail::duplicate_groups_pipeline(keys);
+  int64_t groups = 0, extra = 0;
+  std::string example;
+  for (bson::DocumentView group : collection.aggregate(pipeline)) {
+    ++groups;
+    extra += group["n"].type() == bson::Type::int64 ? group["n"].as_int64() - 1 : group["n"].as_int32() - 1;
+    if (example.empty()) example = bson::to_relaxed_json(group["_id"].as_document());
+  }
+  if (groups == 0) return {};
+  return std::to_string(groups) + " values of " + bson::to_relaxed_json(keys) + " in " + collection.name() +
+         " are held by more than one document (" + std::to_string(extra) + " duplicates; for example " + example +
+         "); a unique index cannot be created (dedupe_for_unique sets them aside)";
+}
+
+class CreateIndex final : public Operation {
+ public:
+  CreateIndex(std::string collection, bson::Document keys, bson::Document options)
+      : collection_(std::move(collection)), keys_(std::move(keys)), options_(std::move(options)) {
+    detail::check_collection_name(collection_, "create_index");
+    if (keys_.empty()) throw InvalidRequestError("create_index " + collection_ + ": no keys");
+    for (const auto& key : keys_) detail::check_path(key.key(), "create_index " + collection_);
+    auto name = options_.find("name");
+    index_name_ = name && name->type() == bson::Type::string ? std::string(name->as_string()) : default_index_name(keys_);
+  }
+  std::string name() const override { return "create_index " + collection_ + "." + index_name_; }
+
+  Estimate estimate(const StepContext& context) const override {
+    Collection target = context.database.collection(collection_);
+    Estimate e{name(), target.estimated_document_count(), 1};
+    if (detail::index_with_keys(target, keys_)) e.notes.push_back("an index on these keys exists already: nothing to do");
+    if (unique()) {
+      if (auto dups = duplicates_under(target, keys_); !dups.empty()) e.conflicts.push_back(dups);
+    }
+    auto refuse_option = [&](std::string_view option, bool supported, std::string_view capability) {
+      if (options_.contains(option) && !supported) {
+        e.conflicts.push_back("the server has no " + std::string(capability) + " (index option " + std::string(option) + ")");
+      }
+    };
+    refuse_option("partialFilterExpression", context.capabilities.partial_indexes, "partial indexes");
+    refuse_option("expireAfterSeconds", context.capabilities.ttl_indexes, "TTL indexes");
+    refuse_option("sparse", context.capabilities.sparse_indexes, "sparse indexes");
+    return e;
+  }
+  OperationStats apply(const StepContext& context) const override {
+    Collection target = context.database.collection(collection_);
+    detail::Backup backup(context, *this);
+    if (detail::index_with_keys(target, keys_)) {
+      backup.keep({bson::Builder{}.append("_id", existed_marker).extract()});
+      return {name()};
+    }
+    if (unique()) {
+      if (auto dups = duplicates_under(target, keys_); !dups.empty()) throw MigrationError(name() + ": " + dups);
+    }
+    bson::Builder options;
+    options.concat(options_);
+    if (!options_.contains("name")) options.append("name", index_name_);
+    target.create_index({keys_, options.extract()});
+    return {name(), 0, 1};
+  }
+  OperationStats revert(const StepContext& context) const override {
+    Collection target = context.database.collection(collection_);
+    detail::Backup backup(context, *this);
+    bool existed = backup.collection().count_documents(bson::Builder{}.append("_id", existed_marker).extract()) > 0;
+    OperationStats stats{"undo " + name()};
+    if (!existed && detail::index_with_keys(target, keys_)) {
+      target.drop_index(index_name_);
+      stats.modified = 1;
+    }
+    backup.drop();
+    return stats;
+  }
+
+  std::string collection() const override { return collection_; }
+
+ private:
+  bool unique() const {
+    auto u = options_.find("unique");
+    return u && u->type() == bson::Type::boolean && u->as_bool();
+  }
+
+  std::string collection_;
+  bson::Document keys_, options_;
+  std::string index_name_;
+};
+
+class DropIndex final : public Operation {
+ public:
+  DropIndex(std::string collection, std::string index) : collection_(std::move(collection)), index_(std::move(index)) {
+    detail::check_collection_name(collection_, "drop_index");
+    if (index_.empty() || index_ == "_id_") throw InvalidRequestError("drop_index " + collection_ + ": cannot drop '" + index_ + "'");
+  }
+  std::string name() const override { return "drop_index " + collection_ + "." + index_; }
+
+  Estimate estimate(const StepContext& context) const override {
+    Estimate e{name(), 0, 1};
+    if (!find(context.database.collection(collection_))) e.conflicts.push_back(collection_ + " has no index named " + index_);
+    return e;
+  }
+  OperationStats apply(const StepContext& context) const override {
+    Collection target = context.database.collection(collection_);
+    detail::Backup backup(context, *this);
+    auto spec = find(target);
+    if (!spec) {
+      if (backup.collection().count_documents({}) > 0) return {name()};  // dropped by an earlier, interrupted run
+      throw MigrationError(name() + ": " + collection_ + " has no index named " + index_);
+    }
+    backup.keep({bson::Builder{}.append("_id", "index").append("spec", spec->view()).extract()});
+    target.drop_index(index_);
+    return {name(), 0, 1, 1};
+  }
+  OperationStats revert(const StepContext& context) const override {
+    Collection target = context.database.collection(collection_);
+    detail::Backup backup(context, *this);
+    auto saved = backup.collection().find_one(bson::Builder{}.append("_id", "index").extract());
+    if (!saved) throw MigrationError("undo " + name() + ": the index specification kept in " + backup.collection().name() + " is missing");
+    if (!find(target)) target.create_index(detail::index_model_from_spec((*saved)["spec"].as_document()));
+    backup.drop();
+    return {"undo " + name(), 0, 1};
+  }
+
+  std::string collection() const override { return collection_; }
+
+ private:
+  std::optional<bson::Document> find(const Collection& target) const {
+    for (bson::Document& index : target.list_indexes()) {
+      if (auto n = index.find("name"); n && n->as_string() == index_) return std::move(index);
+    }
+    return std::nullopt;
+  }
+  std::string collection_, index_;
+};
+
+class RenameCollection final : public Operation {
+ public:
+  RenameCollection(std::string from, std::string to) : from_(std::move(from)), to_(std::move(to)) {
+    detail::check_collection_name(from_, "rename_collection");
+    detail::check_collection_name(to_, "rename_collection");
+  }
+  std::string name() const override { return "rename_collection " + from_ + "->" + to_; }
+
+  Estimate estimate(const StepContext& context) const override {
+    Estimate e{name(), 0, 1};
+    bool has_from = context.database.has_collection(from_), has_to = context.database.has_collection(to_);
+    if (has_from) e.documents = context.database.collection(from_).estimated_document_count();
+    if (has_to) e.conflicts.push_back("collection " + to_ + " exists already");
+    if (!has_from && !has_to) e.conflicts.push_back("collection " + from_ + " does not exist");
+    return e;
+  }
+  OperationStats apply(const StepContext& context) const override { return rename(context, from_, to_, name()); }
+  OperationStats revert(const StepContext& context) const override { return rename(context, to_, from_, "undo " + name()); }
+
+  std::string collection() const override { return from_; }
+
+ private:
+  static OperationStats rename(const StepContext& context, const std::string& from, const std::string& to,
+                               const std::string& label) {
+    bool has_from = context.database.has_collection(from), has_to = context.database.has_collection(to);
+    if (!has_from && has_to) return {label};  // renamed by an earlier, interrupted run
+    if (!has_from) throw MigrationError(label + ": collection " + from + " does not exist");
+    if (has_to) throw MigrationError(label + ": collection " + to + " exists already; nothing renamed");
+    Collection source = context.database.collection(from);
+    int64_t n = source.estimated_document_count();
+    source.rename(to);
+    return {label, n, n};
+  }
+  std::string from_, to_;
+};
+
+class CopyCollection final : public Operation {
+ public:
+  CopyCollection(std::string source, std::string target, DocumentTransform transform, std::string label)
+      : source_(std::move(source)), target_(std::move(target)), transform_(std::move(transform)), label_(std::move(label)) {
+    detail::check_collection_name(source_, "copy_collection");
+    detail::check_collection_name(target_, "copy_collection");
+    if (source_ == target_) throw InvalidRequestError("copy_collection " + source_ + ": source and target are the same");
+  }
+  std::string name() const override {
+    return "copy_collection " + source_ + "->" + target_ + (label_.empty() ? "" : " (" + label_ + ")");
+  }
+
+  Estimate estimate(const StepContext& context) const override {
+    int64_t n = context.database.collection(source_).count_documents({});
+    Estimate e{name(), n, detail::batches_for(context, n)};
+    if (int64_t there = context.database.collection(target_).count_documents({}); there > 0) {
+      e.notes.push_back(target_ + " holds " + std::to_string(there) +
+                        " documents already; copies whose _id is there are skipped, and undo deletes only what the copy inserted");
+    }
+    return e;
+  }
+  OperationStats apply(const StepContext& context) const override {
+    Collection source = context.database.collection(source_), target = context.database.collection(target_);
+    detail::Backup inserted_ids(context, *this);  // the _ids the copy inserted, for undo
+    OperationStats stats{name()};
+    auto totals = detail::for_each_batch(context, source, {}, name(), [&](const std::vector<bson::Document>& batch, BulkWrite&) {
+      std::vector<bson::Document> copies, ids;
+      for (const bson::Document& original : batch) {
+        std::optional<bson::Document> copy = transform_ ? transform_(original) : std::optional(original);
+        if (!copy) continue;
+        if (!copy->contains("_id")) {
+          copy = bson::Builder{}.append("_id", original["_id"]).concat(*copy).extract();
+        }
+        ids.push_back(detail::id_of(*copy));
+        copies.push_back(std::move(*copy));
+      }
+      // The _ids are recorded before the copies go in, so that an interrupted run leaves none
+      // unrecorded; an _id newly recorded whose document was in the target already is the
+      // target's own and is forgotten again.
+      std::vector<bool> newly_recorded = detail::insert_reporting(inserted_ids.collection(), ids);
+      std::vector<bool> copied = detail::insert_reporting(target, copies);
+      stats.backed_up += std::count(copied.begin(), copied.end(), true);
+      BulkWrite forget = inserted_ids.collection().bulk_write(false);
+      for (std::size_t i = 0; i < copies.size(); ++i) {
+        if (copied[i]) ++stats.modified;
+        if (!copied[i] && newly_recorded[i]) forget.delete_one(ids[i]);
+      }
+      forget.execute();
+    });
+    stats.matched = totals.matched;
+    return stats;
+  }
+  OperationStats revert(const StepContext& context) const override {
+    Collection target = context.database.collection(target_);
+    detail::Backup inserted_ids(context, *this);
+    auto totals = detail::for_each_batch(
+        context, inserted_ids.collection(), {}, "undo " + name(),
+        [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
+          for (const bson::Document& id : batch) writes.delete_one(id);
+        },
+        {}, &target);
+    inserted_ids.drop();
+    return {"undo " + name(), totals.matched, totals.deleted};
+  }
+
+  std::string collection() const override { return source_; }
+  bool copies_documents() const override { return true; }
+
+ private:
+  std::string source_, target_;
+  DocumentTransform transform_;
+  std::string label_;
+};
+
+}  // namespace
+
+Step create_index(std::string collection, bson::Document keys, bson::Document options) {
+  return std::make_shared<CreateIndex>(std::move(collection), std::move(keys), std::move(options));
+}
+
+Step drop_index(std::string collection, std::string name) {
+  return std::make_shared<DropIndex>(std::move(collection), std::move(name));
+}
+
+Step rename_collection(std::string from, std::string to) {
+  return std::make_shared<RenameCollection>(std::move(from), std::move(to));
+}
+
+Step copy_collection(std::string source, std::string target, DocumentTransform transform, std::string label) {
+  return std::make_shared<CopyCollection>(std::move(source), std::move(target), std::move(transform), std::move(label));
+}
+
+}  // namespace mongo_orm::migrate::ops

@@ -1,0 +1,316 @@
+// The batched loop, backups and quarantine under the built-in operations.
+#include "support.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "mongo_orm/bson/json.hpp"
+#include "mongo_orm/error.hpp"
+
+namespace mongo_orm::migrate {
+
+double Progress::rate() const noexcept {
+  double seconds = std::chrono::duration<double>(elapsed).count();
+  return seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
+}
+
+std::optional<std::chrono::seconds> Progress::eta() const noexcept {
+  double per_second = rate();
+  if (total < 0 || per_second <= 0) return std::nullopt;
+  return std::chrono::seconds(static_cast<int64_t>(static_cast<double>(std::max<int64_t>(total - done, 0)) / per_second));
+}
+
+std::string StepContext::backup_collection(const Operation& operation) const {
+  return backup_collection_name(migration, operation.name());
+}
+
+std::string backup_collection_name(std::string_view version, std::string_view operation) {
+  std::string name = "_mongo_orm_backup." + std::string(version) + "." + std::string(operation);
+  for (char& c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                 c == '-';
+    if (!plain) c = '_';
+  }
+  return name;
+}
+
+namespace detail {
+
+void check_path(std::string_view path, std::string_view where) {
+  auto refuse = [&](const std::string& why) {
+    throw InvalidRequestError(std::string(where) + ": field path '" + std::string(path) + "' " + why);
+  };
+  if (path.empty()) refuse("is empty");
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = path.find('.', start);
+    std::string_view segment = path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (segment.empty()) refuse("has an empty segment");
+    if (segment.front() == '$') refuse("has a segment starting with '$' (an operator, not a field)");
+    if (segment.find('\0') != std::string_view::npos) refuse("contains a NUL byte");
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+}
+
+void check_collection_name(std::string_view name, std::string_view where) {
+  if (name.empty()) throw InvalidRequestError(std::string(where) + ": the collection name is empty");
+  if (name.find('$') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
+    throw InvalidRequestError(std::string(where) + ": collection name '" + std::string(name) +
+                              "' contains '$' or a NUL byte");
+  }
+}
+
+bson::Document both(bson::DocumentView a, bson::DocumentView b) {
+  if (a.empty()) return bson::Document(b);
+  if (b.empty()) return bson::Document(a);
+  return bson::Builder{}.append("$and", [&](bson::ArrayBuilder& list) { list.append(a).append(b); }).extract();
+}
+
+bson::Document exists(std::string_view path, bool exists) {
+  return bson::Builder{}.append(path, [&](bson::Builder& f) { f.append("$exists", exists); }).extract();
+}
+
+bson::Document by_id(const bson::Element& id) { return bson::Builder{}.append("_id", id).extract(); }
+
+bson::Document id_of(bson::DocumentView document) {
+  auto id = document.find("_id");
+  if (!id) throw InvalidRequestError("a document without an _id cannot be migrated: " + bson::to_relaxed_json(document));
+  return by_id(*id);
+}
+
+namespace {
+// How many batches a keyset page holds, where pages are used (fewer, larger reads: each one
+// may scan the collection on servers that cannot use the _id index for a range).
+constexpr int64_t pages_per_read = 10;
+
+void throttle(const StepContext& context, int64_t done, std::chrono::steady_clock::time_point started) {
+  if (context.batch.max_per_second > 0) {
+    auto due = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(done) / context.batch.max_per_second));
+    std::this_thread::sleep_until(due);
+  }
+  if (context.batch.pause.count() > 0) std::this_thread::sleep_for(context.batch.pause);
+}
+}  // namespace
+
+BatchTotals for_each_batch(const StepContext& context, const Collection& collection, bson::DocumentView filter,
+                           const std::string& label, const BatchFill& fill, const FindOptions& read,
+                           const Collection* write_to) {
+  if (context.batch.size <= 0) throw InvalidRequestError(label + ": the batch size must be positive");
+  BatchTotals totals;
+  auto started = std::chrono::steady_clock::now();
+  Progress progress{label, 0, -1, {}};
+  if (context.progress) {
+    progress.total = collection.count_documents(filter);
+    context.progress(progress);
+  }
+  std::vector<bson::Document> batch;
+  batch.reserve(static_cast<std::size_t>(context.batch.size));
+
+  auto flush = [&] {
+    if (batch.empty()) return;
+    BulkWrite writes = (write_to ? *write_to : collection).bulk_write(false);
+    fill(batch, writes);
+    if (!writes.empty()) {
+      BulkWriteResult result = writes.execute();
+      totals.modified += result.modified_count + result.upserted_count;
+      totals.inserted += result.inserted_count;
+      totals.deleted += result.deleted_count;
+      ++totals.batches;
+    }
+    totals.matched += static_cast<int64_t>(batch.size());
+    batch.clear();
+    if (context.progress) {
+      progress.done = totals.matched;
+      progress.elapsed = std::chrono::steady_clock::now() - started;
+      context.progress(progress);
+    }
+    throttle(context, totals.matched, started);
+  };
+  auto take = [&](bson::DocumentView document) {
+    batch.emplace_back(document);
+    if (static_cast<int32_t>(batch.size()) >= context.batch.size) flush();
+  };
+
+  FindOptions options = read;
+  options.sort = bson::Builder{}.append("_id", 1).extract();
+  if (context.capabilities.writes_beside_open_cursors) {
+    // One cursor in _id order for the whole collection.
+    options.batch_size = context.batch.size;
+    Cursor cursor = collection.find(filter, options);
+    while (auto document = cursor.next()) take(*document);
+    flush();
+    return totals;
+  }
+  // Keyset pages: every page is read to its end (its cursor closed) before anything is written,
+  // and the next one starts after the last _id seen, so documents changed or added meanwhile
+  // are neither skipped nor read twice.
+  int64_t page = static_cast<int64_t>(context.batch.size) * pages_per_read;
+  options.limit = page;
+  options.batch_size = static_cast<int32_t>(std::min<int64_t>(page, INT32_MAX));
+  std::optional<bson::Value> last;
+  while (true) {
+    bson::Document page_filter =
+        last ? both(filter, bson::Builder{}.append("_id", [&](bson::Builder& f) { f.append("$gt", *last); }).extract())
+             : bson::Document(filter);
+    std::vector<bson::Document> documents;
+    for (bson::DocumentView document : collection.find(page_filter, options)) documents.emplace_back(document);
+    if (documents.empty()) break;
+    last = bson::Value(documents.back()["_id"]);
+    for (const bson::Document& document : documents) take(document);
+    if (static_cast<int64_t>(documents.size()) < page) break;
+  }
+  flush();
+  return totals;
+}
+
+int64_t batches_for(const StepContext& context, int64_t documents) {
+  int64_t size = std::max<int64_t>(context.batch.size, 1);
+  return (documents + size - 1) / size;
+}
+
+std::vector<bool> insert_reporting(const Collection& target, const std::vector<bson::Document>& documents) {
+  std::vector<bool> inserted(documents.size(), true);
+  if (documents.empty()) return inserted;
+  BulkWrite writes = target.bulk_write(false);
+  for (const bson::Document& document : documents) writes.insert_one(document);
+  try {
+    writes.execute();
+  } catch (const BulkWriteError& e) {
+    bool only_duplicates = !e.write_concern_error() &&
+                           std::all_of(e.write_errors().begin(), e.write_errors().end(),
+                                       [](const WriteError& w) { return w.is_duplicate_key(); });
+    if (!only_duplicates) throw;
+    for (const WriteError& w : e.write_errors()) inserted.at(w.index) = false;
+  }
+  return inserted;
+}
+
+int64_t insert_keeping_existing(const Collection& target, const std::vector<bson::Document>& documents) {
+  auto inserted = insert_reporting(target, documents);
+  return std::count(inserted.begin(), inserted.end(), true);
+}
+
+Backup::Backup(const StepContext& context, const Operation& operation)
+    : database_(context.database), backup_(context.database.collection(context.backup_collection(operation))) {}
+
+bool Backup::exists() const { return database_.has_collection(backup_.name()); }
+
+BatchTotals Backup::restore_paths(const StepContext& context, const Collection& target,
+                                  const std::vector<std::string>& paths, const std::string& label) const {
+  auto fill = [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
+    for (const bson::Document& original : batch) {
+      bson::Builder set, unset;
+      bool any_set = false, any_unset = false;
+      std::vector<std::string> removed;  // the outermost parts of paths the original did not have
+      for (const std::string& path : paths) {
+        if (auto value = original.find_path(path)) {
+          set.append(path, *value);
+          any_set = true;
+          continue;
+        }
+        std::string absent = path;
+        for (std::size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+          if (!original.find_path(path.substr(0, dot))) {
+            absent = path.substr(0, dot);
+            break;
+          }
+        }
+        bool covered = std::any_of(removed.begin(), removed.end(), [&](const std::string& r) {
+          return absent == r || absent.starts_with(r + ".");
+        });
+        if (!covered) {
+          removed.push_back(absent);
+          unset.append(absent, "");
+          any_unset = true;
+        }
+      }
+      bson::Builder update;
+      if (any_set) update.append("$set", set.view());
+      if (any_unset) update.append("$unset", unset.view());
+      writes.update_one(id_of(original), update.view());
+    }
+  };
+  return for_each_batch(context, backup_, {}, label, fill, {}, &target);
+}
+
+BatchTotals Backup::restore_documents(const StepContext& context, const Collection& target,
+                                      const std::string& label) const {
+  auto fill = [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
+    for (const bson::Document& original : batch) writes.replace_one(id_of(original), original);
+  };
+  return for_each_batch(context, backup_, {}, label, fill, {}, &target);
+}
+
+Quarantine::Quarantine(const StepContext& context, const Operation& operation, std::string collection)
+    : context_(context),
+      operation_(operation.name()),
+      name_(std::move(collection)),
+      quarantine_(context.database.collection(name_)) {}
+
+int64_t Quarantine::move(const Collection& source,
+                         const std::vector<std::pair<bson::Document, std::string>>& documents) const {
+  if (documents.empty()) return 0;
+  std::vector<bson::Document> entries;
+  entries.reserve(documents.size());
+  auto now = bson::DateTime::now();
+  for (const auto& [document, reason] : documents) {
+    entries.push_back(bson::Builder{}
+                          .append("_id", document["_id"])
+                          .append("migration", context_.migration)
+                          .append("operation", operation_)
+                          .append("reason", reason)
+                          .append("quarantined_at", now)
+                          .append("document", document.view())
+                          .extract());
+  }
+  insert_keeping_existing(quarantine_, entries);
+  BulkWrite deletes = source.bulk_write(false);
+  for (const auto& entry : documents) deletes.delete_one(id_of(entry.first));
+  return deletes.execute().deleted_count;
+}
+
+BatchTotals Quarantine::restore(const StepContext& context, const Collection& source, const std::string& label) const {
+  bson::Document mine = bson::Builder{}.append("migration", context_.migration).append("operation", operation_).extract();
+  return for_each_batch(context, quarantine_, mine, label, [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
+    std::vector<bson::Document> originals;
+    originals.reserve(batch.size());
+    for (const bson::Document& entry : batch) originals.emplace_back(entry["document"].as_document());
+    insert_keeping_existing(source, originals);
+    for (const bson::Document& entry : batch) writes.delete_one(id_of(entry));
+  });
+}
+
+std::vector<bson::Document> duplicate_groups_pipeline(bson::DocumentView keys) {
+  std::vector<bson::Document> pipeline;
+  pipeline.push_back(bson::Builder{}
+                         .append("$group",
+                                 [&](bson::Builder& g) {
+                                   g.append("_id", [&](bson::Builder& id) {
+                                     for (const auto& key : keys) id.append(key.key(), "$" + std::string(key.key()));
+                                   });
+                                   g.append("n", [](bson::Builder& n) { n.append("$sum", 1); });
+                                 })
+                         .extract());
+  pipeline.push_back(bson::from_json(R"({"$match": {"n": {"$gt": 1}}})"));
+  return pipeline;
+}
+
+IndexModel index_model_from_spec(bson::DocumentView spec) {
+  bson::Builder options;
+  for (const auto& field : spec) {
+    if (field.key() != "key" && field.key() != "v" && field.key() != "ns") options.append(field.key(), field);
+  }
+  return {bson::Document(spec["key"].as_document()), options.extract()};
+}
+
+std::optional<bson::Document> index_with_keys(const Collection& collection, bson::DocumentView keys) {
+  for (bson::Document& index : collection.list_indexes()) {
+    if (auto key = index.find("key"); key && key->as_document() == keys) return std::move(index);
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+}  // namespace mongo_orm::migrate

@@ -1,0 +1,105 @@
+// What the built-in operations share: the batched read-and-write loop, backups, quarantine,
+// path checks and filter building.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mongo_orm/bson/builder.hpp"
+#include "mongo_orm/driver/bulk_write.hpp"
+#include "mongo_orm/driver/collection.hpp"
+#include "mongo_orm/migrate/operation.hpp"
+
+namespace mongo_orm::migrate::detail {
+
+// Refuses a field path a user could turn into an operator or that names nothing: empty, an
+// empty segment, or a segment starting with '$'. `where` names the operation.
+void check_path(std::string_view path, std::string_view where);
+void check_collection_name(std::string_view name, std::string_view where);
+
+// {$and: [a, b]}, or the one that is not empty.
+bson::Document both(bson::DocumentView a, bson::DocumentView b);
+// {path: {$exists: exists}}
+bson::Document exists(std::string_view path, bool exists);
+// {_id: id}
+bson::Document by_id(const bson::Element& id);
+// {_id: <the document's _id>}
+bson::Document id_of(bson::DocumentView document);
+
+// Reads the documents matching `filter` in _id order with one cursor and hands them to `fill`
+// `context.batch.size` at a time; `fill` adds statements to an unordered bulk write, which is
+// sent after each batch to `write_to` (default: the collection read). Reports progress,
+// honours the rate limit and the pause.
+struct BatchTotals {
+  int64_t matched = 0;   // documents read
+  int64_t modified = 0;  // documents the writes changed
+  int64_t inserted = 0;
+  int64_t deleted = 0;
+  int64_t batches = 0;
+};
+using BatchFill = std::function<void(const std::vector<bson::Document>& batch, BulkWrite& writes)>;
+BatchTotals for_each_batch(const StepContext& context, const Collection& collection, bson::DocumentView filter,
+                           const std::string& label, const BatchFill& fill, const FindOptions& read = {},
+                           const Collection* write_to = nullptr);
+
+// Batches a client-side operation would need for `documents`.
+int64_t batches_for(const StepContext& context, int64_t documents);
+
+// Inserts documents unordered, skipping those whose _id is already there (a run resumed
+// after a failure keeps the first copy); returns how many were inserted.
+int64_t insert_keeping_existing(const Collection& target, const std::vector<bson::Document>& documents);
+// The same, saying for each document whether it was inserted (false: its _id was there).
+std::vector<bool> insert_reporting(const Collection& target, const std::vector<bson::Document>& documents);
+
+// The backup of one operation of one migration: the original documents it is about to change,
+// stored whole under their own _id (the first copy wins).
+class Backup {
+ public:
+  Backup(const StepContext& context, const Operation& operation);
+  int64_t keep(const std::vector<bson::Document>& originals) const { return insert_keeping_existing(backup_, originals); }
+  const Collection& collection() const noexcept { return backup_; }
+  bool exists() const;
+  // Puts `paths` of every backed-up document back into `target`: the old value, or no field
+  // when the original had none. Returns the documents changed.
+  BatchTotals restore_paths(const StepContext& context, const Collection& target,
+                            const std::vector<std::string>& paths, const std::string& label) const;
+  // Replaces every backed-up document of `target` by its backup.
+  BatchTotals restore_documents(const StepContext& context, const Collection& target, const std::string& label) const;
+  void drop() const { backup_.drop(); }
+
+ private:
+  const Database& database_;
+  Collection backup_;
+};
+
+// Documents set aside rather than deleted: {_id, migration, operation, reason, quarantined_at,
+// document: <the original>} in the quarantine collection.
+class Quarantine {
+ public:
+  Quarantine(const StepContext& context, const Operation& operation, std::string collection);
+  const std::string& name() const noexcept { return name_; }
+  // Moves documents of `source` (copied first, then deleted by _id); returns how many moved.
+  int64_t move(const Collection& source, const std::vector<std::pair<bson::Document, std::string>>& documents) const;
+  // Moves every document this operation quarantined back into `source`.
+  BatchTotals restore(const StepContext& context, const Collection& source, const std::string& label) const;
+
+ private:
+  const StepContext& context_;
+  std::string operation_;
+  std::string name_;
+  Collection quarantine_;
+};
+
+// [{$group: {_id: {<key>: "$<key>", ...}, n: {$sum: 1}}}, {$match: {n: {$gt: 1}}}]: the
+// values held by more than one document.
+std::vector<bson::Document> duplicate_groups_pipeline(bson::DocumentView keys);
+
+// An index as listIndexes describes it, ready to create again (keys and options).
+IndexModel index_model_from_spec(bson::DocumentView spec);
+
+// Whether the collection has an index with exactly these keys; its specification if so.
+std::optional<bson::Document> index_with_keys(const Collection& collection, bson::DocumentView keys);
+
+}  // namespace mongo_orm::migrate::detail

@@ -1,0 +1,382 @@
+// Tests for the built-in operations (migrate/operations.hpp) against the real server: what each
+// one changes, what its plan counts, what it refuses, and that down gives back the exact
+// original documents.
+#include "mongo_orm/migrate/operations.hpp"
+
+#include <gtest/gtest.h>
+
+#include "mongo_orm/migrate/runner.hpp"
+#include "mongo_orm/migrate/testing.hpp"
+#include "support/server.hpp"
+
+namespace mongo_orm::migrate {
+namespace {
+
+using bson::from_json;
+using bson::make_value;
+using testing::ServerTest;
+
+class OperationsTest : public ServerTest {
+ protected:
+  void load(const char* collection, std::initializer_list<const char*> documents) {
+    std::vector<bson::Document> docs;
+    for (const char* d : documents) docs.push_back(from_json(d));
+    db.collection(collection).insert_many(docs);
+  }
+  int64_t count(const char* collection, const char* filter) {
+    return db.collection(collection).count_documents(from_json(filter));
+  }
+  bool detail_has_index(std::string_view name) {
+    for (const auto& index : db.collection("users").list_indexes()) {
+      if (index["name"].as_string() == name) return true;
+    }
+    return false;
+  }
+  // A registry of one migration with these steps.
+  Registry one(std::vector<Step> steps, std::string version = "1") {
+    Registry registry;
+    registry.add(Migration{.version = std::move(version), .description = "under test", .steps = std::move(steps)});
+    return registry;
+  }
+  // up, then down, then expects the data as it was; returns what up recorded.
+  std::vector<OperationStats> up_down_exact(const Registry& registry) {
+    Snapshot before = snapshot(db);
+    Runner runner(db, registry);
+    runner.up();
+    auto applied = runner.history().back().operations;
+    runner.down({.all = true});
+    EXPECT_EQ(difference(before, snapshot(db)), "");
+    return applied;
+  }
+};
+
+TEST_F(OperationsTest, AddFieldSetsOnlyWhereMissingAndUndoKeepsPreexistingValues) {
+  load("users", {R"({"_id": 1, "name": "a"})", R"({"_id": 2, "name": "b", "status": "banned"})",
+                 R"({"_id": 3, "name": "c", "status": "active"})"});
+  Registry registry = one({ops::add_field("users", "status", make_value("active"))});
+  Runner runner(db, registry);
+  Plan plan = runner.plan();
+  ASSERT_EQ(plan.migrations.size(), 1u);
+  EXPECT_EQ(plan.migrations[0].operations[0].documents, 1);
+  EXPECT_EQ(plan.exit_code(), 1);
+  Snapshot before = snapshot(db);
+  runner.up();
+  EXPECT_EQ(count("users", R"({"status": "active"})"), 2);
+  EXPECT_EQ(count("users", R"({"status": "banned"})"), 1);
+  EXPECT_EQ(runner.history().back().operations[0].modified, 1);
+  EXPECT_EQ(runner.plan().exit_code(), 0) << "nothing pending";
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "") << "document 3 had status: active before and keeps it";
+}
+
+TEST_F(OperationsTest, AddFieldValueIsNeverReadAsAnOperator) {
+  // The value is compared with $eq: {"a": 1} is a value here, and only the document that had
+  // exactly it before keeps it on undo.
+  load("users", {R"({"_id": 1})", R"({"_id": 2, "v": {"a": 1}})", R"({"_id": 3, "v": {"a": 2}})"});
+  up_down_exact(one({ops::add_field("users", "v", bson::Value(from_json(R"({"x": {"a": 1}})")["x"]))}));
+}
+
+TEST_F(OperationsTest, RemoveFieldBacksUpAndDownRestoresExactly) {
+  load("users", {R"({"_id": 1, "legacy": {"a": [1, 2]}, "name": "a"})", R"({"_id": 2, "name": "b"})",
+                 R"({"_id": 3, "legacy": null})"});
+  Registry registry = one({ops::remove_field("users", "legacy")});
+  Runner runner(db, registry);
+  EXPECT_EQ(runner.plan().migrations[0].operations[0].documents, 2);
+  Snapshot before = snapshot(db);
+  runner.up();
+  EXPECT_EQ(count("users", R"({"legacy": {"$exists": true}})"), 0);
+  EXPECT_EQ(runner.history().back().operations[0].backed_up, 2);
+  EXPECT_TRUE(db.has_collection(backup_collection_name("1", "remove_field users.legacy")));
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+  EXPECT_FALSE(db.has_collection(backup_collection_name("1", "remove_field users.legacy"))) << "dropped once restored";
+}
+
+TEST_F(OperationsTest, DownRefusesWhenABackupItNeedsIsGoneTouchingNothing) {
+  load("users", {R"({"_id": 1, "legacy": 1})"});
+  Registry registry = one({ops::remove_field("users", "legacy")});
+  Runner runner(db, registry);
+  runner.up();
+  db.collection(backup_collection_name("1", "remove_field users.legacy")).drop();
+  try {
+    runner.down({.all = true});
+    FAIL() << "down went ahead without its backup";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("backups"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::applied);
+  EXPECT_EQ(runner.plan_down({.all = true}).exit_code(), 2);
+}
+
+TEST_F(OperationsTest, RenameFieldRefusesToOverwriteAndRoundTrips) {
+  load("users", {R"({"_id": 1, "created_date": 1})", R"({"_id": 2, "created_date": 2, "created_at": 9})"});
+  Registry registry = one({ops::rename_field("users", "created_date", "created_at")});
+  Runner runner(db, registry);
+  Plan plan = runner.plan();
+  EXPECT_EQ(plan.exit_code(), 2);
+  ASSERT_FALSE(plan.migrations[0].operations[0].conflicts.empty());
+  EXPECT_NE(plan.migrations[0].operations[0].conflicts[0].find("hold both"), std::string::npos);
+  EXPECT_THROW(runner.up(), MigrationError);
+  EXPECT_EQ(count("users", R"({"created_date": {"$exists": true}})"), 2) << "nothing renamed";
+  db.collection("users").delete_one(from_json(R"({"_id": 2})"));
+  up_down_exact(registry);
+}
+
+TEST_F(OperationsTest, FieldPathsThatAreOperatorsAreRefused) {
+  EXPECT_THROW(ops::add_field("users", "$where", make_value(1)), InvalidRequestError);
+  EXPECT_THROW(ops::remove_field("users", "a..b"), InvalidRequestError);
+  EXPECT_THROW(ops::rename_field("users", "a", "a.b"), InvalidRequestError);
+  EXPECT_THROW(ops::add_field("", "a", make_value(1)), InvalidRequestError);
+}
+
+TEST_F(OperationsTest, SetFieldsWhereAFilterMatchesIsUndoneFromTheBackup) {
+  load("users", {R"({"_id": 1, "active": 1})", R"({"_id": 2, "active": 0, "is_active": "x"})", R"({"_id": 3})"});
+  auto stats = up_down_exact(one({ops::set_fields("users", from_json(R"({"active": {"$exists": true}})"),
+                                                  from_json(R"({"is_active": true, "flags.migrated": true})"))}));
+  EXPECT_EQ(stats[0].matched, 2);
+  EXPECT_EQ(stats[0].backed_up, 2);
+}
+
+TEST_F(OperationsTest, CreateIndexPlansUniqueConflictsAndUndoDropsOnlyWhatItCreated) {
+  load("users", {R"({"_id": 1, "email": "a"})", R"({"_id": 2, "email": "a"})", R"({"_id": 3, "email": "b"})"});
+  Registry unique = one({ops::create_index("users", from_json(R"({"email": 1})"), from_json(R"({"unique": true})"))});
+  Plan plan = Runner(db, unique).plan();
+  EXPECT_EQ(plan.exit_code(), 2);
+  ASSERT_EQ(plan.migrations[0].operations[0].conflicts.size(), 1u);
+  EXPECT_NE(plan.migrations[0].operations[0].conflicts[0].find("1 duplicates"), std::string::npos)
+      << plan.migrations[0].operations[0].conflicts[0];
+
+  db.collection("users").create_index({from_json(R"({"name": 1})"), {}});
+  Registry existing = one({ops::create_index("users", from_json(R"({"name": 1})"))}, "2");
+  Runner runner(db, existing);
+  runner.up();
+  runner.down({.all = true});
+  EXPECT_TRUE(detail_has_index("name_1")) << "the index was there before the migration";
+  Registry fresh = one({ops::create_index("users", from_json(R"({"email": 1})"))}, "3");
+  Runner other(db, fresh);
+  other.up();
+  EXPECT_TRUE(detail_has_index("email_1"));
+  other.down({.all = true});
+  EXPECT_FALSE(detail_has_index("email_1"));
+}
+
+TEST_F(OperationsTest, DropIndexUndoRecreatesTheExactSpecification) {
+  load("users", {R"({"_id": 1, "email": "a"})"});
+  db.collection("users").create_index({from_json(R"({"email": 1})"), from_json(R"({"unique": true, "name": "by_email"})")});
+  Registry registry = one({ops::drop_index("users", "by_email")});
+  Runner runner(db, registry);
+  runner.up();
+  EXPECT_FALSE(detail_has_index("by_email"));
+  runner.down({.all = true});
+  bool unique = false;
+  for (const auto& index : db.collection("users").list_indexes()) {
+    if (index["name"].as_string() == "by_email") unique = index.find("unique") && index["unique"].as_bool();
+  }
+  EXPECT_TRUE(unique);
+  Registry missing = one({ops::drop_index("users", "nope")}, "2");
+  EXPECT_EQ(Runner(db, missing).plan().exit_code(), 2);
+}
+
+TEST_F(OperationsTest, RenameCollectionRefusesAnExistingTargetAndRenamesBack) {
+  load("old_users", {R"({"_id": 1})"});
+  load("taken", {R"({"_id": 1})"});
+  Registry onto_taken = one({ops::rename_collection("old_users", "taken")});
+  EXPECT_EQ(Runner(db, onto_taken).plan().exit_code(), 2);
+  Registry registry = one({ops::rename_collection("old_users", "users")}, "2");
+  Runner runner(db, registry);
+  runner.up();
+  EXPECT_TRUE(db.has_collection("users"));
+  EXPECT_FALSE(db.has_collection("old_users"));
+  runner.down({.all = true});
+  EXPECT_TRUE(db.has_collection("old_users"));
+}
+
+TEST_F(OperationsTest, RemapClassChangesClsAndRemovesFieldsThenRestoresThem) {
+  load("humans", {R"({"_id": 1, "_cls": "Human.Jedi", "name": "Darth Vader", "dark_side": true})",
+                  R"({"_id": 2, "_cls": "Human.Jedi", "name": "Obi Wan Kenobi", "dark_side": false})",
+                  R"({"_id": 3, "_cls": "Human", "name": "Han"})"});
+  Registry registry = one({ops::remap_class("humans", from_json(R"({"_cls": "Human.Jedi", "dark_side": false})"),
+                                            "Human.GoodJedi", {"dark_side"}),
+                           ops::remap_class("humans", from_json(R"({"_cls": "Human.Jedi", "dark_side": true})"),
+                                            "Human.BadSith", {"dark_side"})});
+  Snapshot before = snapshot(db);
+  Runner runner(db, registry);
+  runner.up();
+  EXPECT_EQ(count("humans", R"({"_cls": "Human.GoodJedi", "dark_side": {"$exists": false}})"), 1);
+  EXPECT_EQ(count("humans", R"({"_cls": "Human.BadSith", "dark_side": {"$exists": false}})"), 1);
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
+TEST_F(OperationsTest, ConvertTypeQuarantinesWhatDoesNotConvertAndDownBringsItBack) {
+  load("users", {R"({"_id": 1, "age": "42"})", R"({"_id": 2, "age": " 7 "})", R"({"_id": 3, "age": "forty"})",
+                 R"({"_id": 4, "age": 30})", R"({"_id": 5, "age": null})", R"({"_id": 6, "age": 12.0})", R"({"_id": 7})"});
+  Registry registry = one({ops::convert_type("users", "age", bson::Type::int32,
+                                             {.on_failure = ops::OnConversionFailure::quarantine})});
+  Runner runner(db, registry);
+  Plan plan = runner.plan();
+  const Estimate& e = plan.migrations[0].operations[0];
+  EXPECT_EQ(e.documents, 4) << "the strings and the double; not the int, the null or the missing";
+  ASSERT_EQ(e.notes.size(), 1u);
+  EXPECT_NE(e.notes[0].find("\"forty\""), std::string::npos) << e.notes[0];
+  Snapshot before = snapshot(db);
+  runner.up();
+  EXPECT_EQ(count("users", R"({"age": {"$type": "int"}})"), 4);
+  EXPECT_EQ(count("users", R"({"_id": 3})"), 0);
+  auto quarantined = db.collection("users_quarantine").find_one(from_json(R"({"_id": 3})"));
+  ASSERT_TRUE(quarantined);
+  EXPECT_EQ((*quarantined)["document"].as_document()["age"].as_string(), "forty");
+  EXPECT_EQ((*quarantined)["migration"].as_string(), "1");
+  EXPECT_EQ(runner.history().back().operations[0].quarantined, 1);
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
+TEST_F(OperationsTest, ConvertTypeSetsADefaultOrLeavesValuesAsAsked) {
+  load("users", {R"({"_id": 1, "age": "42"})", R"({"_id": 2, "age": "n/a"})"});
+  Registry with_default = one({ops::convert_type("users", "age", bson::Type::int32,
+                                                 {.on_failure = ops::OnConversionFailure::set_default, .default_value = make_value(0)})});
+  Runner set(db, with_default);
+  set.up();
+  EXPECT_EQ(count("users", R"({"age": 0})"), 1) << "seed 000: invalid values get the default";
+  EXPECT_EQ(count("users", R"({"age": 42})"), 1);
+  set.down({.all = true});
+  EXPECT_EQ(count("users", R"({"age": "n/a"})"), 1);
+  Registry leaving = one({ops::convert_type("users", "age", bson::Type::int64)}, "2");
+  Runner leave(db, leaving);
+  leave.up();
+  EXPECT_EQ(count("users", R"({"age": {"$type": "long"}})"), 1);
+  EXPECT_EQ(count("users", R"({"age": "n/a"})"), 1);
+  EXPECT_EQ(leave.history().back().operations[0].skipped, 1);
+}
+
+TEST_F(OperationsTest, ConvertTypeCoversTheOtherTargets) {
+  load("t", {R"({"_id": 1, "s": 12, "d": "2.5", "b": "TRUE", "when": "2024-01-02T03:04:05Z"})"});
+  Registry registry = one({ops::convert_type("t", "s", bson::Type::string), ops::convert_type("t", "d", bson::Type::double_),
+                           ops::convert_type("t", "b", bson::Type::boolean), ops::convert_type("t", "when", bson::Type::date_time)});
+  Runner runner(db, registry);
+  runner.up();
+  auto doc = *db.collection("t").find_one();
+  EXPECT_EQ(doc["s"].as_string(), "12");
+  EXPECT_EQ(doc["d"].as_double(), 2.5);
+  EXPECT_TRUE(doc["b"].as_bool());
+  EXPECT_EQ(doc["when"].as_date_time().to_iso8601(), "2024-01-02T03:04:05Z");
+}
+
+TEST_F(OperationsTest, NormalizeStringIsIrreversibleUnlessABackupIsKept) {
+  load("users", {R"({"_id": 1, "email": " User1@EXAMPLE.com"})", R"({"_id": 2, "email": "ok@example.com"})"});
+  Registry plain = one({ops::normalize_string("users", "email")});
+  EXPECT_FALSE(plain.find("1")->reversible());
+  Plan plan = Runner(db, plain).plan();
+  EXPECT_EQ(plan.migrations[0].operations[0].documents, 1);
+  EXPECT_EQ(plan.migrations[0].irreversible.size(), 1u);
+  auto stats = up_down_exact(one({ops::normalize_string("users", "email", {.keep_backup = true})}, "2"));
+  EXPECT_EQ(stats[0].modified, 1);
+}
+
+TEST_F(OperationsTest, SplitThenMergeGivesBackEveryOriginalExactly) {
+  load("users", {R"({"_id": 1, "name": "John Doe"})", R"({"_id": 2, "name": "Cher"})", R"({"_id": 3, "name": "Cher "})",
+                 R"({"_id": 4, "name": " Leading"})", R"({"_id": 5, "name": "A  B C"})", R"({"_id": 6, "name": ""})",
+                 R"({"_id": 7, "name": 42})", R"({"_id": 8})"});
+  Registry registry = one({ops::split_field("users", "name", "first_name", "last_name")});
+  Snapshot before = snapshot(db);
+  Runner runner(db, registry);
+  runner.up();
+  auto john = *db.collection("users").find_one(from_json(R"({"_id": 1})"));
+  EXPECT_EQ(john["first_name"].as_string(), "John");
+  EXPECT_EQ(john["last_name"].as_string(), "Doe");
+  EXPECT_FALSE(john.contains("name"));
+  EXPECT_EQ(count("users", R"({"name": 42})"), 1) << "non-strings are left alone";
+  EXPECT_EQ(runner.history().back().operations[0].backed_up, 1) << "only 'Cher ' does not merge back exactly";
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
+TEST_F(OperationsTest, SplitRefusesToOverwriteExistingTargetFields) {
+  load("users", {R"({"_id": 1, "name": "John Doe", "first_name": "J"})"});
+  Registry registry = one({ops::split_field("users", "name", "first_name", "last_name")});
+  EXPECT_EQ(Runner(db, registry).plan().exit_code(), 2);
+}
+
+TEST_F(OperationsTest, MergeFieldsIsTheOppositeOfSplit) {
+  load("users", {R"({"_id": 1, "first": "John", "last": "Doe"})", R"({"_id": 2, "first": "Mary Ann", "last": "Lee"})"});
+  auto stats = up_down_exact(one({ops::merge_fields("users", "first", "last", "name")}));
+  EXPECT_EQ(stats[0].modified, 2);
+  EXPECT_EQ(stats[0].backed_up, 1) << "'Mary Ann' would split differently";
+}
+
+TEST_F(OperationsTest, DedupeForUniqueQuarantinesDuplicatesThenCreatesTheIndex) {
+  load("users", {R"({"_id": 1, "email": "a@x", "seen": 5})", R"({"_id": 2, "email": "a@x", "seen": 9})",
+                 R"({"_id": 3, "email": "a@x", "seen": 1})", R"({"_id": 4, "email": "b@x"})"});
+  Registry registry = one({ops::dedupe_for_unique("users", from_json(R"({"email": 1})"),
+                                                  {.keep = ops::Keep::highest, .by = "seen"})});
+  Runner runner(db, registry);
+  Plan plan = runner.plan();
+  EXPECT_EQ(plan.exit_code(), 1) << (plan.problems.empty() ? "" : plan.problems[0]);
+  EXPECT_EQ(plan.migrations[0].operations[0].documents, 2);
+  Snapshot before = snapshot(db);
+  runner.up();
+  EXPECT_EQ(count("users", "{}"), 2);
+  EXPECT_EQ(count("users", R"({"_id": 2})"), 1) << "the highest 'seen' is kept";
+  EXPECT_EQ(count("users_quarantine", "{}"), 2);
+  EXPECT_TRUE(detail_has_index("email_1"));
+  EXPECT_THROW(db.collection("users").insert_one(from_json(R"({"_id": 9, "email": "b@x"})")), DuplicateKeyError);
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+  EXPECT_FALSE(detail_has_index("email_1"));
+}
+
+TEST_F(OperationsTest, CopyCollectionTransformsInBatchesAndUndoDeletesOnlyTheCopies) {
+  load("old_users", {R"({"_id": 1, "name": "A", "email": "A@X"})", R"({"_id": 2, "name": "B"})", R"({"_id": 3, "skip": true})"});
+  load("users", {R"({"_id": 100, "name": "already here"})"});
+  auto transform = [](bson::DocumentView old) -> std::optional<bson::Document> {
+    if (old.contains("skip")) return std::nullopt;
+    std::string email(old.contains("email") ? old["email"].as_string() : "");
+    for (char& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return bson::Builder{}.append("name", old["name"]).append("email", email).extract();
+  };
+  Registry registry = one({ops::copy_collection("old_users", "users", transform, "lowercase emails")});
+  Snapshot before = snapshot(db);
+  Runner runner(db, registry, {.batch = {.size = 1}});
+  runner.up();
+  EXPECT_EQ(count("users", "{}"), 3);
+  EXPECT_EQ(count("users", R"({"_id": 1, "email": "a@x"})"), 1) << "the source _id is kept";
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
+TEST_F(OperationsTest, TransformWritesInBatchesAndReportsProgress) {
+  std::vector<bson::Document> docs;
+  for (int i = 0; i < 250; ++i) docs.push_back(bson::Builder{}.append("_id", i).append("n", i).extract());
+  db.collection("items").insert_many(docs);
+  std::vector<int64_t> seen;
+  RunnerOptions options{.batch = {.size = 100}, .progress = [&](const Progress& p) {
+    if (p.total == 250) seen.push_back(p.done);
+  }};
+  Registry registry = one({ops::transform("items", from_json(R"({"n": {"$gte": 0}})"), [](bson::DocumentView d) -> std::optional<bson::Document> {
+    return bson::Builder{}.append("$set", [&](bson::Builder& s) { s.append("double", d["n"].as_int32() * 2); }).extract();
+  }, {.label = "double n", .backup = true})});
+  Snapshot before = snapshot(db);
+  Runner runner(db, registry, options);
+  runner.up();
+  EXPECT_EQ(count("items", R"({"n": 7, "double": 14})"), 1);
+  EXPECT_EQ(count("items", R"({"double": {"$exists": true}})"), 250);
+  EXPECT_EQ(seen, (std::vector<int64_t>{0, 100, 200, 250}));
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
+TEST_F(OperationsTest, WithInverseUsesTheGivenUndo) {
+  load("users", {R"({"_id": 1, "flag": true})"});
+  Step forward = ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+    return from_json(R"({"$set": {"flag": false}})");
+  });
+  Step back = ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+    return from_json(R"({"$set": {"flag": true}})");
+  }, {.label = "back"});
+  EXPECT_FALSE(forward->reversible());
+  up_down_exact(one({with_inverse(forward, back)}));
+}
+
+}  // namespace
+}  // namespace mongo_orm::migrate
