@@ -108,6 +108,11 @@ int run(int argc, char** argv) {
 }
 
 int run(int argc, char** argv, const migrate::Registry& registry) {
+  static const migrate::ModelSet no_models;
+  return run(argc, argv, registry, no_models);
+}
+
+int run(int argc, char** argv, const migrate::Registry& registry, const migrate::ModelSet& models) {
   CLI::App app{"mongo-orm: MongoDB object-document mapper and migration toolkit"};
   app.require_subcommand(1);
 
@@ -126,7 +131,7 @@ int run(int argc, char** argv, const migrate::Registry& registry) {
   ping_cmd->add_option("--uri", ping_uri, "MongoDB URI")->required();
   ping_cmd->add_option("--timeout-ms", timeout_ms, "Server selection timeout in milliseconds");
 
-  std::function<int()> migrate_action = add_migrate_commands(app, registry);
+  std::function<int()> migrate_action = add_migrate_commands(app, registry, models);
 
   try {
     app.parse(argc, argv);

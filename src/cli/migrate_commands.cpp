@@ -1,5 +1,8 @@
-// mongo-orm migrate: status, history, validate, up, down, baseline, unlock --force.
+// mongo-orm migrate: status, history, validate, plan, up, down, verify, round-trip, baseline
+// (stamp), create, unlock --force.
 #include "migrate_commands.hpp"
+
+#include <unistd.h>
 
 #include <iomanip>
 #include <iostream>
@@ -10,7 +13,10 @@
 #include "mongo_orm/cli/cli.hpp"
 #include "mongo_orm/cli/embedded_server.hpp"
 #include "mongo_orm/driver/client.hpp"
+#include "mongo_orm/migrate/migration_files.hpp"
 #include "mongo_orm/migrate/runner.hpp"
+#include "mongo_orm/migrate/testing.hpp"
+#include "progress_printer.hpp"
 
 namespace mongo_orm::cli {
 
@@ -21,8 +27,14 @@ using migrate::MigrationStatus;
 struct MigrateOptions {
   std::string uri;
   std::string database;
+  std::string directory;
   bool json = false;
   int64_t lock_wait_ms = 0;
+  int32_t batch_size = 1000;
+  double max_per_second = 0;
+  int64_t pause_ms = 0;
+  int64_t sample = 1000;
+  std::string name;
   std::string to;
   int steps = 0;
   bool all = false;
@@ -104,17 +116,145 @@ int print_history(migrate::Runner& runner, bool json) {
   return exit_ok;
 }
 
-void print_report(const char* verb, const migrate::RunReport& report) {
+void print_report(const char* verb, const migrate::RunReport& report, migrate::Runner& runner, bool json) {
+  if (json) {
+    auto runs = runner.history();
+    bson::Builder out;
+    out.append(verb, [&](bson::ArrayBuilder& list) {
+      for (const auto& version : report.versions) {
+        for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
+          if (run->version != version) continue;
+          list.append([&](bson::Builder& r) { model::schema_of<migrate::ChangelogEntry>().encode(r.native(), *run); });
+          break;
+        }
+      }
+    });
+    std::cout << bson::to_relaxed_json(out.view()) << "\n";
+    return;
+  }
   if (report.versions.empty()) {
     std::cout << "nothing to do\n";
     return;
   }
-  for (const auto& version : report.versions) std::cout << verb << " " << version << "\n";
+  auto runs = runner.history();
+  for (const auto& version : report.versions) {
+    std::cout << verb << " " << version << "\n";
+    for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
+      if (run->version != version) continue;
+      for (const auto& op : run->operations) {
+        std::cout << "    " << op.operation << ": " << op.matched << " matched, " << op.modified << " modified";
+        if (op.backed_up > 0) std::cout << ", " << op.backed_up << " backed up";
+        if (op.quarantined > 0) std::cout << ", " << op.quarantined << " quarantined";
+        if (op.skipped > 0) std::cout << ", " << op.skipped << " left as they were";
+        std::cout << "\n";
+      }
+      break;
+    }
+  }
+}
+
+int print_plan(const migrate::Plan& plan, bool json) {
+  if (json) {
+    bson::Builder out;
+    out.append("exit_code", plan.exit_code());
+    out.append("checks", [&](bson::ArrayBuilder& list) {
+      for (const auto& c : plan.checks) {
+        list.append([&](bson::Builder& b) { b.append("check", c.name).append("ok", c.ok).append("detail", c.detail); });
+      }
+    });
+    out.append("migrations", [&](bson::ArrayBuilder& list) {
+      for (const auto& m : plan.migrations) {
+        list.append([&](bson::Builder& b) {
+          b.append("version", m.version).append("description", m.description)
+              .append("direction", migrate::to_string(m.direction)).append("runs_code", m.runs_code);
+          b.append("irreversible", [&](bson::ArrayBuilder& names) { for (const auto& n : m.irreversible) names.append(n); });
+          b.append("operations", [&](bson::ArrayBuilder& ops) {
+            for (const auto& e : m.operations) {
+              ops.append([&](bson::Builder& o) {
+                o.append("operation", e.operation).append("documents", e.documents).append("batches", e.batches)
+                    .append("reversible", e.reversible);
+                o.append("conflicts", [&](bson::ArrayBuilder& c) { for (const auto& x : e.conflicts) c.append(x); });
+                o.append("notes", [&](bson::ArrayBuilder& c) { for (const auto& x : e.notes) c.append(x); });
+              });
+            }
+          });
+          if (!m.error.empty()) b.append("error", m.error);
+        });
+      }
+    });
+    out.append("problems", [&](bson::ArrayBuilder& list) { for (const auto& p : plan.problems) list.append(p); });
+    std::cout << bson::to_relaxed_json(out.view()) << "\n";
+    return plan.exit_code();
+  }
+  std::cout << "preflight\n";
+  for (const auto& c : plan.checks) std::cout << "  [" << (c.ok ? "ok" : "FAIL") << "] " << c.name << ": " << c.detail << "\n";
+  if (plan.migrations.empty()) std::cout << "nothing pending\n";
+  for (const auto& m : plan.migrations) {
+    std::cout << (m.direction == migrate::Direction::up ? "would apply " : "would revert ") << m.version << "  "
+              << m.description << "\n";
+    if (m.runs_code) std::cout << "    (C++ code: only the operations it applies are counted)\n";
+    for (const auto& e : m.operations) {
+      std::cout << "    " << e.operation << ": " << e.documents << " documents, " << e.batches << " batch"
+                << (e.batches == 1 ? "" : "es") << "\n";
+      for (const auto& note : e.notes) std::cout << "        note: " << note << "\n";
+      for (const auto& conflict : e.conflicts) std::cout << "        CONFLICT: " << conflict << "\n";
+    }
+    for (const auto& name : m.irreversible) std::cout << "    irreversible: " << name << "\n";
+    if (!m.error.empty()) std::cout << "    dry run failed: " << m.error << "\n";
+  }
+  if (!plan.problems.empty()) {
+    std::cout << "problems (nothing can run until they are fixed):\n";
+    for (const auto& p : plan.problems) std::cout << "  - " << p << "\n";
+  }
+  return plan.exit_code();
+}
+
+int print_verify(const migrate::VerifyReport& report, bool json) {
+  if (json) {
+    bson::Builder out;
+    out.append("ok", report.ok());
+    out.append("models", [&](bson::ArrayBuilder& list) {
+      for (const auto& m : report.models) {
+        list.append([&](bson::Builder& b) {
+          b.append("model", m.model).append("collection", m.collection).append("documents", m.documents)
+              .append("visible", m.visible).append("sampled", m.sampled).append("failed", m.failed)
+              .append("sampling", m.sampling).append("ok", m.ok());
+          b.append("fields", [&](bson::ArrayBuilder& fields) {
+            for (const auto& f : m.fields) {
+              fields.append([&](bson::Builder& x) {
+                x.append("path", f.path).append("count", f.count).append("reason", f.example_reason);
+                x.append("example_ids", [&](bson::ArrayBuilder& ids) { for (const auto& id : f.example_ids) ids.append(id); });
+              });
+            }
+          });
+        });
+      }
+    });
+    std::cout << bson::to_relaxed_json(out.view()) << "\n";
+    return report.ok() ? exit_ok : exit_failure;
+  }
+  if (report.models.empty()) std::cout << "no models registered: nothing to verify\n";
+  for (const auto& m : report.models) {
+    std::cout << m.model << " (" << m.collection << "): " << m.documents << " documents, " << m.visible
+              << " loaded by the model; sampled " << m.sampled << " (" << m.sampling << "), " << m.failed << " failed"
+              << (m.ok() ? "  OK" : "  FAILED") << "\n";
+    if (m.documents != m.visible) {
+      std::cout << "    counts differ: " << (m.documents - m.visible)
+                << " documents are invisible to the model (their _cls names no class of it)\n";
+    }
+    for (const auto& f : m.fields) {
+      std::cout << "    field '" << f.path << "': " << f.count << " documents, e.g. " << f.example_reason << " (_id";
+      for (const auto& id : f.example_ids) std::cout << " " << id;
+      std::cout << ")\n";
+    }
+  }
+  return report.ok() ? exit_ok : exit_failure;
 }
 
 }  // namespace
 
-std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry& registry) {
+std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry& registry,
+                                          const migrate::ModelSet& models) {
   auto options = std::make_shared<MigrateOptions>();
   auto* migrate_cmd = app.add_subcommand("migrate", "Versioned schema and data migrations");
   migrate_cmd->require_subcommand(1);
@@ -123,6 +263,13 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   migrate_cmd->add_option("--database", options->database, "Database to migrate (default: the one the URI names)");
   migrate_cmd->add_option("--lock-wait-ms", options->lock_wait_ms,
                           "How long to wait for another runner's lock before giving up");
+  migrate_cmd->add_option("--dir", options->directory,
+                          "Directory of JSON migration files to run beside the built-in ones");
+  migrate_cmd->add_option("--batch-size", options->batch_size, "Documents per bulk write of client-side operations")
+      ->check(CLI::PositiveNumber);
+  migrate_cmd->add_option("--max-per-second", options->max_per_second, "Most documents a second (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  migrate_cmd->add_option("--pause-ms", options->pause_ms, "Pause after every batch")->check(CLI::NonNegativeNumber);
 
   auto* status_cmd = migrate_cmd->add_subcommand("status", "Every migration with its state");
   status_cmd->add_flag("--json", options->json, "Print as JSON");
@@ -130,28 +277,57 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   history_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* validate_cmd = migrate_cmd->add_subcommand(
       "validate", "Report applied migrations whose definition changed (exit 1 when there is drift)");
+  auto* plan_cmd = migrate_cmd->add_subcommand(
+      "plan", "Dry run: what up would touch, conflicts, irreversible steps, batches (exit 0 nothing pending, 1 pending, 2 problem)");
+  plan_cmd->add_option("--to", options->to, "Stop after this version");
+  plan_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* up_cmd = migrate_cmd->add_subcommand("up", "Apply pending migrations");
   up_cmd->add_option("--to", options->to, "Stop after this version");
+  up_cmd->add_flag("--json", options->json, "Print what ran as JSON");
   auto* down_cmd = migrate_cmd->add_subcommand("down", "Revert applied migrations, newest first");
   auto* down_to = down_cmd->add_option("--to", options->to, "Revert everything applied after this version");
   auto* down_steps = down_cmd->add_option("--steps", options->steps, "Revert this many")->check(CLI::PositiveNumber);
   auto* down_all = down_cmd->add_flag("--all", options->all, "Revert everything");
   down_to->excludes(down_steps)->excludes(down_all);
   down_steps->excludes(down_all);
+  down_cmd->add_flag("--json", options->json, "Print what ran as JSON");
+  auto* verify_cmd = migrate_cmd->add_subcommand(
+      "verify", "Sample documents, decode them through the models, compare counts (exit 1 on failures)");
+  verify_cmd->add_option("--sample", options->sample, "Documents to sample per model")->check(CLI::PositiveNumber);
+  verify_cmd->add_flag("--json", options->json, "Print as JSON");
+  auto* round_trip_cmd = migrate_cmd->add_subcommand(
+      "round-trip", "On a temporary copy of the database: up, down, up, and compare the documents");
+  auto* create_cmd = migrate_cmd->add_subcommand("create", "Write a new JSON migration file into --dir (default migrations/)");
+  create_cmd->add_option("name", options->name, "What the migration does")->required();
   auto* baseline_cmd = migrate_cmd->add_subcommand(
       "baseline", "Record migrations up to VERSION as applied without running them");
+  baseline_cmd->alias("stamp");
   baseline_cmd->add_option("version", options->baseline_version, "The last version the database already has")->required();
   auto* unlock_cmd = migrate_cmd->add_subcommand("unlock", "Free the migration lock of a runner that is gone");
   unlock_cmd->add_flag("--force", options->force, "Required: confirms the holder is gone")->required();
 
-  return [=, &registry]() -> int {
+  return [=, &registry, &models]() -> int {
     if (!*migrate_cmd) return -1;
+    if (*create_cmd) {
+      auto file = migrate::create_migration_file(options->directory.empty() ? "migrations" : options->directory, options->name);
+      std::cout << "created " << file.string() << "\n";
+      return exit_ok;
+    }
+    migrate::Registry combined = registry;
+    if (!options->directory.empty()) migrate::add_migration_files(combined, options->directory);
     std::string uri = resolve_uri(options->uri);
     Client client(uri, {.server_selection_timeout_ms = 5000});
     Database database = target_database(client, *options);
+    auto printer = std::make_shared<ProgressPrinter>(stderr, isatty(fileno(stderr)) != 0);
     migrate::RunnerOptions runner_options;
     runner_options.lock.wait = std::chrono::milliseconds(options->lock_wait_ms);
-    migrate::Runner runner(database, registry, runner_options);
+    runner_options.batch = {options->batch_size, options->max_per_second, std::chrono::milliseconds(options->pause_ms)};
+    if (!options->json) runner_options.progress = [printer](const migrate::Progress& p) { (*printer)(p); };
+    migrate::Runner runner(database, combined, runner_options);
+    struct FinishBar {
+      std::shared_ptr<ProgressPrinter> printer;
+      ~FinishBar() { printer->finish(); }
+    } finish_bar{printer};
 
     if (*status_cmd) return print_status(runner, options->json);
     if (*history_cmd) return print_history(runner, options->json);
@@ -164,20 +340,39 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       if (drifts.empty()) std::cout << "no drift: every applied migration matches its definition\n";
       return drifts.empty() ? exit_ok : exit_failure;
     }
+    if (*plan_cmd) return print_plan(runner.plan(options->to.empty() ? std::nullopt : std::optional(options->to)), options->json);
     if (*up_cmd) {
-      print_report("applied", runner.up(options->to.empty() ? std::nullopt : std::optional(options->to)));
+      auto report = runner.up(options->to.empty() ? std::nullopt : std::optional(options->to));
+      printer->finish();
+      print_report("applied", report, runner, options->json);
       return exit_ok;
+    }
+    if (*verify_cmd) {
+      if (models.empty()) {
+        std::cerr << "mongo-orm: verify needs the application's models: build a migrate program with "
+                     "mongo_orm::cli::run(argc, argv, registry, models)\n";
+        return exit_usage;
+      }
+      return print_verify(migrate::verify(database, models, {.sample_size = options->sample}), options->json);
+    }
+    if (*round_trip_cmd) {
+      auto result = migrate::round_trip_on_copy(database, combined, runner_options);
+      printer->finish();
+      std::cout << result.describe() << "\n";
+      return result.ok() ? exit_ok : exit_failure;
     }
     if (*down_cmd) {
       migrate::DownTarget target;
       if (!options->to.empty()) target.to = options->to;
       if (options->steps > 0) target.steps = options->steps;
       target.all = options->all;
-      print_report("reverted", runner.down(target));
+      auto report = runner.down(target);
+      printer->finish();
+      print_report("reverted", report, runner, options->json);
       return exit_ok;
     }
     if (*baseline_cmd) {
-      print_report("recorded as applied", runner.baseline(options->baseline_version));
+      print_report("recorded as applied", runner.baseline(options->baseline_version), runner, options->json);
       return exit_ok;
     }
     if (*unlock_cmd) {

@@ -6,11 +6,13 @@
 #include <functional>
 
 #include "mongo_orm/migrate/registry.hpp"
+#include "mongo_orm/migrate/verify.hpp"
 
 namespace mongo_orm::cli {
 
 // Adds `migrate` and its subcommands to the app; returns the action to run when `migrate` was
 // the command given (it returns the exit code and may throw).
-std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry& registry);
+std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry& registry,
+                                          const migrate::ModelSet& models);
 
 }  // namespace mongo_orm::cli

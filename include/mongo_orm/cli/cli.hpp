@@ -3,6 +3,7 @@
 
 namespace mongo_orm::migrate {
 class Registry;
+class ModelSet;
 }
 
 namespace mongo_orm::cli {
@@ -27,5 +28,16 @@ int run(int argc, char** argv);
 //     return mongo_orm::cli::run(argc, argv, registry);
 //   }
 int run(int argc, char** argv, const migrate::Registry& registry);
+
+// The same with the application's models, which `migrate verify` samples and decodes:
+//
+//   int main(int argc, char** argv) {
+//     mongo_orm::migrate::Registry registry;
+//     registry.add(add_user_status()).add(split_names());
+//     mongo_orm::migrate::ModelSet models;
+//     models.add<User>().add_hierarchy<Hierarchy<Human, GoodJedi, BadSith>>();
+//     return mongo_orm::cli::run(argc, argv, registry, models);
+//   }
+int run(int argc, char** argv, const migrate::Registry& registry, const migrate::ModelSet& models);
 
 }  // namespace mongo_orm::cli

@@ -45,8 +45,8 @@ Snapshot snapshot(const Database& database);
 
 // The first difference between two snapshots, naming the collection, the _id and the field;
 // empty when they hold the same documents. Field order does not count (a field removed and
-// set back comes last).
-std::string difference(const Snapshot& expected, const Snapshot& actual);
+// set back comes last), nor do top-level fields named in `ignored`.
+std::string difference(const Snapshot& expected, const Snapshot& actual, const std::vector<std::string>& ignored = {});
 
 // Copies every collection of `from` (bookkeeping included) into `to`, which should be empty.
 void copy_database(const Database& from, const Database& to, int32_t batch_size = 1000);
@@ -59,7 +59,8 @@ struct RoundTripResult {
   std::string describe() const;
 };
 
-// Runs up, down (of what the up applied), up again, and compares the documents. Refuses
+// Runs up, down (of what the up applied), up again, and compares the documents. The second up
+// is compared without the time a quarantine entry records (quarantined_at). Refuses
 // (MigrationError) when a pending migration is irreversible.
 RoundTripResult round_trip(const Database& database, const Registry& registry, RunnerOptions options = {});
 // The same on a temporary copy of `database`, which is left untouched.

@@ -101,9 +101,11 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
   BatchTotals totals;
   auto started = std::chrono::steady_clock::now();
   Progress progress{label, 0, -1, {}};
-  if (context.progress) {
+  bool report = static_cast<bool>(context.progress);
+  if (report) {
     progress.total = collection.count_documents(filter);
-    context.progress(progress);
+    report = progress.total > 0;  // nothing to do: nothing to show
+    if (report) context.progress(progress);
   }
   std::vector<bson::Document> batch;
   batch.reserve(static_cast<std::size_t>(context.batch.size));
@@ -121,7 +123,7 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
     }
     totals.matched += static_cast<int64_t>(batch.size());
     batch.clear();
-    if (context.progress) {
+    if (report) {
       progress.done = totals.matched;
       progress.elapsed = std::chrono::steady_clock::now() - started;
       context.progress(progress);

@@ -1,0 +1,38 @@
+// Migrations written as files, run by the standalone `mongo-orm migrate --dir DIR` with nothing
+// to compile: one Extended JSON file per migration.
+//
+//   {
+//     "version": "2023.01.001",
+//     "description": "Add status field to users",
+//     "depends_on": [],
+//     "up": [
+//       {"op": "add_field", "collection": "users", "field": "status", "value": "active"},
+//       {"op": "create_index", "collection": "users", "keys": {"status": 1}}
+//     ]
+//   }
+//
+// "up" lists built-in operations (see docs/migrations.md for each one's keys); "down", when
+// given, lists the operations that undo it, run in that order; otherwise the undo is derived
+// from "up". The file's contents are its checksum.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "mongo_orm/migrate/registry.hpp"
+
+namespace mongo_orm::migrate {
+
+// Reads one migration file; MigrationError naming the file, the operation ("up[2]") and the
+// key when something is missing, misspelt or of the wrong type.
+Migration read_migration_file(const std::filesystem::path& file);
+
+// Adds every *.json file of `directory` to the registry (in file-name order); returns how many.
+std::size_t add_migration_files(Registry& registry, const std::filesystem::path& directory);
+
+// Writes a new migration file "<version>_<name>.json" with an empty "up" to fill in; the version
+// is the current UTC time (YYYY.MM.DD.HHMMSS) unless given. Refuses to overwrite a file.
+std::filesystem::path create_migration_file(const std::filesystem::path& directory, const std::string& name,
+                                            std::string version = {});
+
+}  // namespace mongo_orm::migrate
