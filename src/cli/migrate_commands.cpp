@@ -306,6 +306,9 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   auto* unlock_cmd = migrate_cmd->add_subcommand("unlock", "Free the migration lock of a runner that is gone");
   unlock_cmd->add_flag("--force", options->force, "Required: confirms the holder is gone")->required();
 
+  // Options of `migrate` may also follow the subcommand: `migrate up --batch-size 500`.
+  for (CLI::App* sub : migrate_cmd->get_subcommands({})) sub->fallthrough();
+
   return [=, &registry, &models]() -> int {
     if (!*migrate_cmd) return -1;
     if (*create_cmd) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -88,11 +89,42 @@ bson::Type type_named(const std::string& name, Fields& f) {
   f.fail("\"to\" must be one of int, long, double, string, bool, date (not \"" + name + "\")");
 }
 
+// The keys each operation takes.
+const std::map<std::string, std::vector<std::string>>& operation_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys{
+      {"add_field", {"collection", "field", "value", "filter"}},
+      {"remove_field", {"collection", "field", "filter"}},
+      {"rename_field", {"collection", "from", "to"}},
+      {"set_fields", {"collection", "filter", "values"}},
+      {"create_index", {"collection", "keys", "options"}},
+      {"drop_index", {"collection", "name"}},
+      {"rename_collection", {"from", "to"}},
+      {"copy_collection", {"from", "to"}},
+      {"remap_class", {"collection", "filter", "class", "remove_fields"}},
+      {"convert_type", {"collection", "field", "to", "on_failure", "default", "quarantine_collection", "filter"}},
+      {"normalize_string", {"collection", "field", "lowercase", "trim", "keep_backup"}},
+      {"split_field", {"collection", "from", "into", "separator"}},
+      {"merge_fields", {"collection", "from", "into", "separator"}},
+      {"dedupe_for_unique", {"collection", "keys", "keep", "by", "quarantine_collection", "index_name"}},
+  };
+  return keys;
+}
+
 Step operation_from(bson::DocumentView document, const std::string& where) {
   Fields f(document, where);
   std::string op = f.text("op");
   Fields g(document, where + " (" + op + ")");
   g.text("op");
+  if (auto known = operation_keys().find(op); known != operation_keys().end()) {
+    for (const auto& field : document) {
+      bool allowed = field.key() == "op" || std::find(known->second.begin(), known->second.end(), field.key()) != known->second.end();
+      if (!allowed) {
+        std::string list;
+        for (const auto& k : known->second) list += (list.empty() ? "" : ", ") + k;
+        g.fail("has an unknown key \"" + std::string(field.key()) + "\" (it takes: " + list + ")");
+      }
+    }
+  }
   Step step;
   if (op == "add_field") {
     step = ops::add_field(g.text("collection"), g.text("field"), g.value("value"), g.object("filter", {}));

@@ -1,0 +1,146 @@
+// Tests for the standalone `mongo-orm migrate --dir DIR` with JSON migration files, and for the
+// example application's migrate program (examples/legacy_users.cpp) running the README demo,
+// each run as a separate process against the real server.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "mongo_orm/migrate/migration_files.hpp"
+#include "support/server.hpp"
+
+namespace mongo_orm {
+namespace {
+
+using bson::from_json;
+using testing::ProcessRun;
+
+class MigrationFilesCli : public testing::ServerTest {
+ protected:
+  void SetUp() override {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir / name) << text; }
+  ProcessRun migrate(const std::string& arguments) {
+    return testing::run_process(std::string(MONGO_ORM_CLI_PATH) + " migrate --uri '" + testing::server_uri() +
+                                "' --database " + db.name() + " --dir " + dir.string() + " " + arguments);
+  }
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mongo_orm_files_" + db.name());
+};
+
+TEST_F(MigrationFilesCli, CreateWritesASkeletonThatRunsAsIs) {
+  ProcessRun created = migrate("create 'add status field'");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
+  auto file = std::filesystem::directory_iterator(dir)->path();
+  EXPECT_NE(file.filename().string().find("_add_status_field.json"), std::string::npos) << file;
+  migrate::Migration m = migrate::read_migration_file(file);
+  EXPECT_EQ(m.description, "add status field");
+  ProcessRun status = migrate("status");
+  EXPECT_NE(status.output.find("pending"), std::string::npos) << status.output;
+}
+
+TEST_F(MigrationFilesCli, PlanCountsThenUpAppliesAndPlanHasNothingLeft) {
+  db.collection("users").insert_many(std::vector{from_json(R"({"name": "John Doe", "email": "A@x"})"),
+                                                 from_json(R"({"name": "Cher", "email": "b@x", "status": "gone"})")});
+  write("001_status.json", R"({"version": "001", "description": "status", "up": [
+    {"op": "add_field", "collection": "users", "field": "status", "value": "active"}]})");
+  write("002_split.json", R"({"version": "002", "description": "split names", "depends_on": ["001"], "up": [
+    {"op": "split_field", "collection": "users", "from": "name", "into": ["first_name", "last_name"]}]})");
+  ProcessRun plan = migrate("plan");
+  EXPECT_EQ(plan.exit_code, 1) << plan.output;
+  EXPECT_NE(plan.output.find("add_field users.status: 1 documents, 1 batch"), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("split_field users.name->first_name,last_name: 2 documents"), std::string::npos) << plan.output;
+
+  ProcessRun json = migrate("plan --json");
+  EXPECT_EQ(json.exit_code, 1);
+  bson::Document parsed = from_json(json.output);
+  EXPECT_EQ(parsed["migrations"].as_array().size(), 2u);
+
+  ProcessRun up = migrate("up --batch-size 1");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_NE(up.output.find("split_field users.name->first_name,last_name: 2 matched, 2 modified"), std::string::npos) << up.output;
+  EXPECT_NE(up.output.find("split_field users.name->first_name,last_name: 2/2"), std::string::npos)
+      << "plain progress lines when not on a terminal: " << up.output;
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"first_name": "John", "status": "active"})")), 1);
+  EXPECT_EQ(migrate("plan").exit_code, 0);
+
+  ProcessRun down = migrate("down --all --json");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_EQ(from_json(down.output)["reverted"].as_array().size(), 2u);
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"name": "John Doe", "status": {"$exists": false}})")), 1);
+}
+
+TEST_F(MigrationFilesCli, ConflictsMakePlanExitTwoAndUpRefuseTouchingNothing) {
+  db.collection("users").insert_one(from_json(R"({"created_date": 1, "created_at": 2})"));
+  write("001.json", R"({"version": "001", "description": "rename", "up": [
+    {"op": "rename_field", "collection": "users", "from": "created_date", "to": "created_at"}]})");
+  ProcessRun plan = migrate("plan");
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_NE(plan.output.find("CONFLICT: 1 documents of users hold both 'created_date' and 'created_at'"), std::string::npos)
+      << plan.output;
+  ProcessRun up = migrate("up");
+  EXPECT_EQ(up.exit_code, 1) << up.output;
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"created_date": 1})")), 1);
+}
+
+TEST_F(MigrationFilesCli, MistakesInAFileAreNamedWithTheOperationAndKey) {
+  write("001.json", R"({"version": "001", "description": "x", "up": [
+    {"op": "add_field", "collection": "users", "field": "status", "value": "a"},
+    {"op": "add_field", "colection": "users", "field": "status", "value": "a"}]})");
+  ProcessRun status = migrate("status");
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_NE(status.output.find("001.json: up[1] (add_field)"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("colection"), std::string::npos) << status.output;
+
+  write("001.json", R"({"version": "001", "up": [{"op": "add_field", "collection": "users", "field": "$where", "value": 1}]})");
+  status = migrate("status");
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_NE(status.output.find("'$where'"), std::string::npos) << status.output;
+
+  write("001.json", R"({"version": "001", "up": [{"op": "drop_everything"}]})");
+  EXPECT_NE(migrate("status").output.find("unknown operation \"drop_everything\""), std::string::npos);
+  write("001.json", R"({"version": "001", "up": [)");
+  EXPECT_NE(migrate("status").output.find("not valid JSON"), std::string::npos);
+}
+
+TEST_F(MigrationFilesCli, AChangedFileIsDriftAndUpRefuses) {
+  write("001.json", R"({"version": "001", "description": "a", "up": [{"op": "add_field", "collection": "u", "field": "f", "value": 1}]})");
+  ASSERT_EQ(migrate("up").exit_code, 0);
+  write("001.json", R"({"version": "001", "description": "a", "up": [{"op": "add_field", "collection": "u", "field": "f", "value": 2}]})");
+  ProcessRun validate = migrate("validate");
+  EXPECT_EQ(validate.exit_code, 1) << validate.output;
+  ProcessRun up = migrate("up");
+  EXPECT_EQ(up.exit_code, 1);
+  EXPECT_NE(up.output.find("001 changed"), std::string::npos) << up.output;
+}
+
+// The README demo: legacy data, plan, up, verify, status, down, and the round trip.
+TEST_F(MigrationFilesCli, LegacyUsersDemo) {
+  std::string program = std::string(MONGO_ORM_LEGACY_USERS) + " ";
+  std::string target = "--uri '" + testing::server_uri() + "' --database " + db.name();
+  std::string migrate_args = "migrate " + target + " --dir " + MONGO_ORM_EXAMPLE_MIGRATIONS + " ";
+  ProcessRun load = testing::run_process(program + "load-legacy " + target);
+  ASSERT_EQ(load.exit_code, 0) << load.output;
+  ProcessRun plan = testing::run_process(program + migrate_args + "plan");
+  EXPECT_EQ(plan.exit_code, 1) << plan.output;
+  EXPECT_NE(plan.output.find("2 values do not convert"), std::string::npos) << plan.output;
+  ProcessRun verify_before = testing::run_process(program + migrate_args + "verify");
+  EXPECT_EQ(verify_before.exit_code, 1) << "legacy documents do not load yet: " << verify_before.output;
+  ProcessRun up = testing::run_process(program + migrate_args + "up");
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  ProcessRun verify = testing::run_process(program + migrate_args + "verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("0 failed  OK"), std::string::npos) << verify.output;
+  EXPECT_EQ(db.collection("users_quarantine").count_documents({}), 3) << "two bad ages, one duplicate email";
+  ProcessRun down = testing::run_process(program + migrate_args + "down --all");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"created_date": {"$exists": true}})")), 508);
+  ProcessRun round_trip = testing::run_process(program + migrate_args + "round-trip");
+  EXPECT_EQ(round_trip.exit_code, 0) << round_trip.output;
+}
+
+}  // namespace
+}  // namespace mongo_orm
