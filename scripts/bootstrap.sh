@@ -48,7 +48,7 @@ say "downloading Go modules of tools/ferretdb-server (FerretDB v1.24.2)"
 (cd tools/ferretdb-server && GOFLAGS=-mod=readonly go mod download) \
   || die "cannot download the Go modules of the embedded server from the Go module proxy"
 
-say "building the embedded server (build/mongo-orm-ferretdb) and the mongo-orm program"
+say "building the embedded server (build/mongo-orm-ferretdb), the mongo-orm program and the example"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || die "cmake could not configure build/"
-cmake --build build --target ferretdb_server mongo-orm >/dev/null || die "building the server failed; run 'cmake --build build' to see why"
+cmake --build build --target ferretdb_server mongo-orm legacy_users >/dev/null || die "building the server failed; run 'cmake --build build' to see why"
 say "done"

@@ -60,7 +60,7 @@ void print_report(const std::string& uri, const Capabilities& caps, std::ostream
   out << "  capabilities\n";
   for (const Flag& flag : capability_flags) {
     std::string name(flag.name);
-    name.resize(26, ' ');
+    name.resize(28, ' ');
     out << "    " << name << (caps.*flag.member ? "yes" : "no") << "\n";
   }
 }
