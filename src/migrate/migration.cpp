@@ -82,6 +82,7 @@ class WithInverse final : public Operation {
   OperationStats revert(const StepContext& context) const override { return inverse_->apply(context); }
   std::string collection() const override { return step_->collection(); }
   bool copies_documents() const override { return step_->copies_documents(); }
+  bool transactional() const override { return step_->transactional() && inverse_->transactional(); }
 
  private:
   Step step_, inverse_;

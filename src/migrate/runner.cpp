@@ -5,6 +5,7 @@
 #include <set>
 
 #include "mongo_orm/bson/builder.hpp"
+#include "mongo_orm/driver/session.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -101,22 +102,57 @@ void Runner::execute(const Migration& migration, Direction direction, MigrationC
   }
 }
 
+bool Runner::fits_in_transaction(const Migration& migration, Direction direction) const {
+  const Capabilities& caps = database_.client().capabilities();
+  if (!caps.transactions || options_.transaction_limit <= 0 || migration.steps.empty()) return false;
+  if (direction == Direction::up ? static_cast<bool>(migration.up) : static_cast<bool>(migration.down)) return false;
+  for (const Step& step : migration.steps) {
+    if (!step->transactional()) return false;
+  }
+  MigrationContext dry(database_, caps, migration.version, true, options_.batch);
+  execute(migration, direction, dry);
+  int64_t documents = 0;
+  for (const Estimate& e : dry.estimates()) documents += e.documents;
+  return documents <= options_.transaction_limit;
+}
+
 void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock) const {
+  bool transaction = fits_in_transaction(migration, direction);
   auto entry = changelog_.begin(migration, direction, lock);
-  MigrationContext context(database_, database_.client().capabilities(), migration.version, false, options_.batch,
-                           options_.progress);
+  entry->in_transaction = transaction;
+  const Capabilities& caps = database_.client().capabilities();
+  std::vector<OperationStats> operations;
   try {
-    execute(migration, direction, context);
+    if (transaction) {
+      // The body may run more than once (transient errors are retried by the driver); only the
+      // last attempt's counts are kept.
+      database_.client().with_transaction([&](const Session& session) {
+        Database in_session = session.database(database_.name());
+        MigrationContext context(in_session, caps, migration.version, false, options_.batch, options_.progress);
+        execute(migration, direction, context);
+        operations = context.operations();
+      });
+    } else {
+      MigrationContext context(database_, caps, migration.version, false, options_.batch, options_.progress);
+      try {
+        execute(migration, direction, context);
+      } catch (...) {
+        operations = context.operations();
+        throw;
+      }
+      operations = context.operations();
+    }
   } catch (const LockLostError&) {
     throw;  // nothing more may be written, not even the failure
   } catch (const std::exception& e) {
-    changelog_.finish(entry, RunStatus::failed, e.what(), context.operations(), lock);
+    changelog_.finish(entry, RunStatus::failed, e.what(), operations, lock);
     throw MigrationError("migration " + migration.version + " (" + migration.description + ") failed while going " +
                          (direction == Direction::up ? "up" : "down") + ": " + e.what() +
+                         (transaction ? "; its transaction was rolled back" : "") +
                          "; it is recorded as failed and the next run starts again at it");
   }
-  changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "",
-                    context.operations(), lock);
+  changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "", operations,
+                    lock);
 }
 
 void Runner::refuse_failed_checks(const std::vector<Check>& checks, std::string_view what) const {

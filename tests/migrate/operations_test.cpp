@@ -366,6 +366,47 @@ TEST_F(OperationsTest, TransformWritesInBatchesAndReportsProgress) {
   EXPECT_EQ(difference(before, snapshot(db)), "");
 }
 
+// A failing step after a successful one: with transactions the first step's writes are rolled
+// back with it; without, the run is recorded failed and the first step's writes stay (backed up).
+Registry failing_after_a_write() {
+  Registry registry;
+  registry.add({.version = "1", .description = "fails half way",
+                .steps = {ops::set_fields("users", {}, from_json(R"({"touched": true})")),
+                          ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+                            throw std::runtime_error("boom");
+                          })}});
+  return registry;
+}
+
+TEST_F(OperationsTest, SmallMigrationsRunInATransactionWhereTheServerHasThem) {
+  MONGO_ORM_REQUIRE_CAPABILITY(transactions);
+  load("users", {R"({"_id": 1})", R"({"_id": 2})"});
+  Registry registry = failing_after_a_write();
+  Runner runner(db, registry);
+  EXPECT_THROW(runner.up(), MigrationError);
+  EXPECT_EQ(count("users", R"({"touched": true})"), 0) << "rolled back";
+  EXPECT_TRUE(runner.history().back().in_transaction);
+}
+
+TEST_F(OperationsTest, WithoutTransactionsAFailedRunKeepsItsBackupsAndIsRecorded) {
+  load("users", {R"({"_id": 1})", R"({"_id": 2})"});
+  Registry registry = failing_after_a_write();
+  Runner runner(db, registry, {.transaction_limit = 0});
+  try {
+    runner.up();
+    FAIL() << "the transform throws";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("boom"), std::string::npos) << e.what();
+  }
+  ChangelogEntry last = runner.history().back();
+  EXPECT_EQ(last.status, RunStatus::failed);
+  EXPECT_FALSE(last.in_transaction);
+  ASSERT_EQ(last.operations.size(), 1u) << "what the completed step did is recorded";
+  EXPECT_EQ(last.operations[0].backed_up, 2);
+  EXPECT_EQ(count("users", R"({"touched": true})"), 2);
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::failed);
+}
+
 TEST_F(OperationsTest, WithInverseUsesTheGivenUndo) {
   load("users", {R"({"_id": 1, "flag": true})"});
   Step forward = ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {

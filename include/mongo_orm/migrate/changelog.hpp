@@ -56,6 +56,7 @@ struct ChangelogEntry {
   std::string error;
   std::vector<OperationStats> operations;
   int64_t lock_token = 0;
+  bool in_transaction = false;  // the migration's writes ran inside one transaction
 };
 inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
   return model::schema<ChangelogEntry>()
@@ -72,7 +73,8 @@ inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
       .field(&ChangelogEntry::pid, "pid")
       .field(&ChangelogEntry::error, "error")
       .field(&ChangelogEntry::operations, "operations")
-      .field(&ChangelogEntry::lock_token, "lock_token");
+      .field(&ChangelogEntry::lock_token, "lock_token")
+      .field(&ChangelogEntry::in_transaction, "in_transaction");
 }
 
 // Where a version stands, from its runs.

@@ -94,6 +94,9 @@ class Operation {
   // Whether apply writes copies of documents (backups, quarantine, a copied collection), so
   // that preflight checks free space for up to the collection's size.
   virtual bool copies_documents() const { return false; }
+  // Whether it may run inside a multi-document transaction (index and collection changes may
+  // not).
+  virtual bool transactional() const { return true; }
 };
 
 // A step of a migration; shared so that migrations copy cheaply.

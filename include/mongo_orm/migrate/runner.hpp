@@ -18,6 +18,9 @@ struct RunnerOptions {
   LockOptions lock{};
   BatchOptions batch{};         // how client-side operations read and write
   ProgressCallback progress{};  // called as operations advance
+  // On servers with transactions, a migration made of steps that may run in one, and that its
+  // plan says touches at most this many documents, runs inside a single transaction (0: never).
+  int64_t transaction_limit = 10'000;
 };
 
 enum class MigrationStatus { pending, applied, failed };
@@ -116,6 +119,7 @@ class Runner {
                                               const std::map<std::string, VersionState>& state) const;
   std::vector<const Migration*> to_revert(const DownTarget& target, const std::map<std::string, VersionState>& state) const;
   void run(const Migration& migration, Direction direction, LeaseLock& lock) const;
+  bool fits_in_transaction(const Migration& migration, Direction direction) const;
   static void execute(const Migration& migration, Direction direction, MigrationContext& context);
   void refuse_failed_checks(const std::vector<Check>& checks, std::string_view what) const;
   Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction) const;

@@ -89,6 +89,8 @@ class CreateIndex final : public Operation {
 
   std::string collection() const override { return collection_; }
 
+  bool transactional() const override { return false; }
+
  private:
   bool unique() const {
     auto u = options_.find("unique");
@@ -137,6 +139,8 @@ class DropIndex final : public Operation {
 
   std::string collection() const override { return collection_; }
 
+  bool transactional() const override { return false; }
+
  private:
   std::optional<bson::Document> find(const Collection& target) const {
     for (bson::Document& index : target.list_indexes()) {
@@ -167,6 +171,8 @@ class RenameCollection final : public Operation {
   OperationStats revert(const StepContext& context) const override { return rename(context, to_, from_, "undo " + name()); }
 
   std::string collection() const override { return from_; }
+
+  bool transactional() const override { return false; }
 
  private:
   static OperationStats rename(const StepContext& context, const std::string& from, const std::string& to,

@@ -578,6 +578,8 @@ class DedupeForUnique final : public Operation {
   std::string collection() const override { return collection_; }
   bool copies_documents() const override { return true; }
 
+  bool transactional() const override { return false; }
+
  private:
   // The values of the keys in a document, null for a missing one, as text.
   std::string key_text(bson::DocumentView document) const {
