@@ -145,11 +145,18 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
   } catch (const LockLostError&) {
     throw;  // nothing more may be written, not even the failure
   } catch (const std::exception& e) {
-    changelog_.finish(entry, RunStatus::failed, e.what(), operations, lock);
+    std::string recorded = "; it is recorded as failed and the next run starts again at it";
+    try {
+      changelog_.finish(entry, RunStatus::failed, e.what(), operations, lock);
+    } catch (const LockLostError&) {
+      throw;
+    } catch (const std::exception& also) {
+      recorded = std::string("; recording the failure failed too (") + also.what() +
+                 "), so its run stays 'running' in the changelog; the next run starts again at it";
+    }
     throw MigrationError("migration " + migration.version + " (" + migration.description + ") failed while going " +
                          (direction == Direction::up ? "up" : "down") + ": " + e.what() +
-                         (transaction ? "; its transaction was rolled back" : "") +
-                         "; it is recorded as failed and the next run starts again at it");
+                         (transaction ? "; its transaction was rolled back" : "") + recorded);
   }
   changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "", operations,
                     lock);

@@ -30,12 +30,20 @@ using ProgressCallback = std::function<void(const Progress&)>;
 
 // How client-side operations read and write: one cursor in _id order, unordered bulk writes of
 // `size` statements, at most `max_per_second` documents a second (0: no limit), and a pause
-// after every batch.
+// after every batch. A read or a batch that fails with a transient error (the network, a
+// server that is not primary, a timeout) is tried again up to `retries` times, waiting
+// `retry_delay`, doubled each time (at most 5 s); any other error stops the operation.
 struct BatchOptions {
   int32_t size = 1000;
   double max_per_second = 0;
   std::chrono::milliseconds pause{0};
+  int32_t retries = 5;
+  std::chrono::milliseconds retry_delay{200};
 };
+
+// Whether an error is worth trying again: a lost or refused connection, or a server error
+// with a transient code or label.
+bool is_transient(const std::exception& error) noexcept;
 
 // What one operation did (recorded in the changelog) or, in a plan, would do.
 struct OperationStats {

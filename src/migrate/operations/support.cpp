@@ -20,6 +20,18 @@ std::optional<std::chrono::seconds> Progress::eta() const noexcept {
   return std::chrono::seconds(static_cast<int64_t>(static_cast<double>(std::max<int64_t>(total - done, 0)) / per_second));
 }
 
+bool is_transient(const std::exception& error) noexcept {
+  if (dynamic_cast<const ConnectionError*>(&error)) return true;
+  const auto* command = dynamic_cast<const CommandError*>(&error);
+  if (!command) return false;
+  for (const std::string& label : command->labels()) {
+    if (label == "RetryableWriteError" || label == "TransientTransactionError") return true;
+  }
+  static constexpr int32_t transient_codes[] = {6,     7,     89,    91,    189,   262,  9001,
+                                                10107, 11600, 11602, 13435, 13436, 50};
+  return std::find(std::begin(transient_codes), std::end(transient_codes), command->code()) != std::end(transient_codes);
+}
+
 std::string StepContext::backup_collection(const Operation& operation) const {
   return backup_collection_name(migration, operation.name());
 }
@@ -80,6 +92,24 @@ bson::Document id_of(bson::DocumentView document) {
 }
 
 namespace {
+// Runs `attempt`, trying again after transient errors as the batch options allow.
+template <class F>
+auto with_retries(const StepContext& context, const std::string& label, F&& attempt) {
+  auto delay = context.batch.retry_delay;
+  for (int32_t tried = 0;; ++tried) {
+    try {
+      return attempt();
+    } catch (const std::exception& e) {
+      if (!is_transient(e) || tried >= context.batch.retries) {
+        if (tried == 0 || !is_transient(e)) throw;
+        throw MigrationError(label + ": gave up after " + std::to_string(tried + 1) + " attempts: " + e.what());
+      }
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(5));
+  }
+}
+
 // How many batches a keyset page holds, where pages are used (fewer, larger reads: each one
 // may scan the collection on servers that cannot use the _id index for a range).
 constexpr int64_t pages_per_read = 10;
@@ -112,10 +142,17 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
 
   auto flush = [&] {
     if (batch.empty()) return;
-    BulkWrite writes = (write_to ? *write_to : collection).bulk_write(false);
-    fill(batch, writes);
-    if (!writes.empty()) {
-      BulkWriteResult result = writes.execute();
+    // Filled again for every attempt: a bulk write runs once. Every statement the operations
+    // write is idempotent (the same $set, or an insert that keeps an existing _id), so a batch
+    // the server partly applied before the error is safe to send again.
+    std::optional<BulkWriteResult> sent = with_retries(context, label, [&]() -> std::optional<BulkWriteResult> {
+      BulkWrite writes = (write_to ? *write_to : collection).bulk_write(false);
+      fill(batch, writes);
+      if (writes.empty()) return std::nullopt;
+      return writes.execute();
+    });
+    if (sent) {
+      const BulkWriteResult& result = *sent;
       totals.modified += result.modified_count + result.upserted_count;
       totals.inserted += result.inserted_count;
       totals.deleted += result.deleted_count;
@@ -156,8 +193,11 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
     bson::Document page_filter =
         last ? both(filter, bson::Builder{}.append("_id", [&](bson::Builder& f) { f.append("$gt", *last); }).extract())
              : bson::Document(filter);
-    std::vector<bson::Document> documents;
-    for (bson::DocumentView document : collection.find(page_filter, options)) documents.emplace_back(document);
+    std::vector<bson::Document> documents = with_retries(context, label, [&] {
+      std::vector<bson::Document> page_documents;
+      for (bson::DocumentView document : collection.find(page_filter, options)) page_documents.emplace_back(document);
+      return page_documents;
+    });
     if (documents.empty()) break;
     last = bson::Value(documents.back()["_id"]);
     for (const bson::Document& document : documents) take(document);
