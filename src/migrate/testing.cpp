@@ -10,6 +10,7 @@
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/driver/collection.hpp"
 #include "mongo_orm/error.hpp"
+#include "mongo_orm/model/typed_collection.hpp"
 #include "operations/support.hpp"
 
 namespace mongo_orm::migrate {
@@ -17,6 +18,8 @@ namespace mongo_orm::migrate {
 namespace {
 
 std::atomic<int> next_database{0};
+
+std::string id_of(bson::DocumentView document) { return "_id " + model::detail::describe_id(document); }
 
 bool bookkeeping(std::string_view name) { return name.starts_with("_mongo_orm_") || name.starts_with("system."); }
 
@@ -49,11 +52,6 @@ bson::Document sorted(bson::DocumentView document) {
   bson::Builder out;
   append_sorted(out, document);
   return out.extract();
-}
-
-std::string id_text(bson::DocumentView document) {
-  auto id = document.find("_id");
-  return id ? bson::to_relaxed_json(bson::Builder{}.append("_id", *id).view()) : "(no _id)";
 }
 
 // The fields that differ between two versions of a document.
@@ -116,12 +114,12 @@ std::string difference(const Snapshot& expected, const Snapshot& actual, const s
     if (it == actual.collections.end()) return "collection " + name + " is gone (it held " + std::to_string(documents.size()) + " documents)";
     const auto& others = it->second;
     for (std::size_t i = 0; i < std::max(documents.size(), others.size()); ++i) {
-      if (i >= others.size()) return name + ": document " + id_text(documents[i]) + " is missing";
-      if (i >= documents.size()) return name + ": document " + id_text(others[i]) + " was added";
-      if (id_text(documents[i]) != id_text(others[i])) {
-        return name + ": expected document " + id_text(documents[i]) + ", found " + id_text(others[i]);
+      if (i >= others.size()) return name + ": document " + id_of(documents[i]) + " is missing";
+      if (i >= documents.size()) return name + ": document " + id_of(others[i]) + " was added";
+      if (id_of(documents[i]) != id_of(others[i])) {
+        return name + ": expected document " + id_of(documents[i]) + ", found " + id_of(others[i]);
       }
-      if (comparable(documents[i]) != comparable(others[i])) return name + ": document " + id_text(documents[i]) + ":" + field_difference(documents[i], others[i]);
+      if (comparable(documents[i]) != comparable(others[i])) return name + ": document " + id_of(documents[i]) + ":" + field_difference(documents[i], others[i]);
     }
   }
   for (const auto& [name, documents] : actual.collections) {

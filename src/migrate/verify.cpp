@@ -17,16 +17,6 @@ bool VerifyReport::ok() const noexcept {
 
 namespace {
 
-std::string id_text(bson::DocumentView document) {
-  auto id = document.find("_id");
-  if (!id) return "(none)";
-  std::string text = bson::to_relaxed_json(bson::Builder{}.append("_id", *id).view());
-  std::size_t start = text.find(':') + 1, end = text.rfind('}');
-  while (start < end && text[start] == ' ') ++start;
-  while (end > start && text[end - 1] == ' ') --end;
-  return text.substr(start, end - start);
-}
-
 // Calls `fn` with a uniform random sample of `size` documents of the collection.
 void for_each_sampled(const Database& database, const Collection& collection, const VerifyOptions& options,
                       std::string& method, const std::function<void(bson::DocumentView)>& fn) {
@@ -70,7 +60,7 @@ void record(std::map<std::string, FieldFailures>& fields, const std::string& pat
   FieldFailures& f = fields[path];
   f.path = path;
   if (f.count++ == 0) f.example_reason = reason;
-  if (f.example_ids.size() < 3) f.example_ids.push_back(id_text(document));
+  if (f.example_ids.size() < 3) f.example_ids.push_back(model::detail::describe_id(document));
 }
 
 }  // namespace

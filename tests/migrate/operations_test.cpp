@@ -7,6 +7,7 @@
 
 #include "mongo_orm/migrate/runner.hpp"
 #include "mongo_orm/migrate/testing.hpp"
+#include "migrate/migration_test.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -16,16 +17,8 @@ using bson::from_json;
 using bson::make_value;
 using testing::ServerTest;
 
-class OperationsTest : public ServerTest {
+class OperationsTest : public testing::MigrationTest {
  protected:
-  void load(const char* collection, std::initializer_list<const char*> documents) {
-    std::vector<bson::Document> docs;
-    for (const char* d : documents) docs.push_back(from_json(d));
-    db.collection(collection).insert_many(docs);
-  }
-  int64_t count(const char* collection, const char* filter) {
-    return db.collection(collection).count_documents(from_json(filter));
-  }
   bool detail_has_index(std::string_view name) {
     for (const auto& index : db.collection("users").list_indexes()) {
       if (index["name"].as_string() == name) return true;

@@ -8,6 +8,7 @@
 
 #include "model/jedi_models.hpp"
 #include "mongo_orm/mongo_orm.hpp"
+#include "migrate/migration_test.hpp"
 #include "support/server.hpp"
 
 namespace seed002 {
@@ -46,16 +47,8 @@ using bson::make_value;
 using model::field;
 using testing::ServerTest;
 
-class SeedScenarios : public ServerTest {
+class SeedScenarios : public testing::MigrationTest {
  protected:
-  void load(const char* collection, std::initializer_list<const char*> documents) {
-    std::vector<bson::Document> docs;
-    for (const char* d : documents) docs.push_back(from_json(d));
-    db.collection(collection).insert_many(docs);
-  }
-  int64_t count(const char* collection, const char* filter) {
-    return db.collection(collection).count_documents(from_json(filter));
-  }
   Registry registry;
 };
 
