@@ -39,6 +39,7 @@ constexpr Flag capability_flags[] = {
     {"NaN values", &Capabilities::nan_values},
     {"nested arrays", &Capabilities::nested_arrays},
     {"writes beside open cursors", &Capabilities::writes_beside_open_cursors},
+    {"updates by _id use its index", &Capabilities::indexed_id_updates},
 };
 
 std::string server_line(const Capabilities& caps) {

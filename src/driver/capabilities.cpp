@@ -68,6 +68,7 @@ Capabilities Capabilities::from_replies(bson::DocumentView hello, bson::Document
   caps.nested_arrays = true;
   caps.writes_beside_open_cursors = true;
   caps.update_statements_per_command = 0;
+  caps.indexed_id_updates = true;
   return caps;
 }
 

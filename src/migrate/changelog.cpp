@@ -45,7 +45,8 @@ std::string checksum_of(const Migration& migration) {
   return text;
 }
 
-model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Direction direction, LeaseLock& lock) const {
+model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Direction direction, LeaseLock& lock,
+                                                bson::Document checkpoints) const {
   lock.confirm();
   ChangelogEntry entry;
   entry.version = migration.version;
@@ -57,7 +58,17 @@ model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Dire
   entry.host = detail::host_name();
   entry.pid = getpid();
   entry.lock_token = lock.token();
+  entry.checkpoints = std::move(checkpoints);
   return entries_.insert(std::move(entry));
+}
+
+void Changelog::save_checkpoint(const ChangelogEntry& entry, const std::string& key, const bson::Document& checkpoint,
+                                LeaseLock& lock) const {
+  lock.confirm();
+  entries_.raw().update_one(bson::Builder{}.append("_id", entry.id).extract(),
+                            bson::Builder{}.append("$set", [&](bson::Builder& set) {
+                              set.append("checkpoints." + key, checkpoint.view());
+                            }).extract());
 }
 
 void Changelog::finish(model::Tracked<ChangelogEntry>& entry, RunStatus status, const std::string& error,

@@ -3,19 +3,43 @@
 
 #include "mongo_orm/driver/collection.hpp"
 #include "mongo_orm/error.hpp"
+#include "mongo_orm/migrate/checkpoint.hpp"
 
 namespace mongo_orm::migrate {
 
 MigrationContext::MigrationContext(const Database& database, const Capabilities& capabilities, std::string version,
-                                   bool dry_run, BatchOptions batch, ProgressCallback progress)
+                                   bool dry_run, BatchOptions batch, ProgressCallback progress,
+                                   CheckpointLog* checkpoints)
     : database(database),
       capabilities(capabilities),
       dry_run(dry_run),
       version_(std::move(version)),
       batch_(batch),
-      progress_(std::move(progress)) {}
+      progress_(std::move(progress)),
+      checkpoints_(checkpoints) {}
 
-StepContext MigrationContext::step_context() const { return StepContext{database, capabilities, version_, batch_, progress_}; }
+StepContext MigrationContext::step_context() const {
+  return StepContext{database, capabilities, version_, batch_, progress_, checkpoints_};
+}
+
+template <class Run>
+void MigrationContext::checkpointed(const std::string& name, Run&& run) {
+  if (!checkpoints_) {
+    operations_.push_back(run());
+    return;
+  }
+  checkpoints_->begin_step();
+  std::string key = checkpoints_->step_key();
+  if (auto finished = checkpoints_->resumed(key, name); finished && finished->done && finished->result) {
+    operations_.push_back(*finished->result);  // an interrupted run of this migration finished it
+    return;
+  }
+  OperationStats stats = run();
+  Checkpoint done{name, true};
+  done.result = stats;
+  checkpoints_->save(key, done);
+  operations_.push_back(std::move(stats));
+}
 
 void MigrationContext::apply(const Operation& operation) {
   if (dry_run) {
@@ -23,7 +47,7 @@ void MigrationContext::apply(const Operation& operation) {
     return;
   }
   try {
-    operations_.push_back(operation.apply(step_context()));
+    checkpointed(operation.name(), [&] { return operation.apply(step_context()); });
   } catch (const MigrationError&) {
     throw;
   } catch (const std::exception& e) {
@@ -40,7 +64,7 @@ void MigrationContext::revert(const Operation& operation) {
     return;
   }
   try {
-    operations_.push_back(operation.revert(step_context()));
+    checkpointed("undo " + operation.name(), [&] { return operation.revert(step_context()); });
   } catch (const MigrationError&) {
     throw;
   } catch (const std::exception& e) {

@@ -1,11 +1,13 @@
 // Running migrations: ordering, refusals, preflight, plans, the lock, the changelog.
 #include "mongo_orm/migrate/runner.hpp"
 
+
 #include <algorithm>
 #include <set>
 
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/driver/session.hpp"
+#include "mongo_orm/migrate/checkpoint.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -118,8 +120,24 @@ bool Runner::fits_in_transaction(const Migration& migration, Direction direction
 
 void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock) const {
   bool transaction = fits_in_transaction(migration, direction);
-  auto entry = changelog_.begin(migration, direction, lock);
+  // An interrupted run of the same definition, going the same way, is resumed from its
+  // checkpoints: finished steps are not applied again, batched loops go on after their last batch.
+  bson::Document resumed;
+  if (!transaction) {
+    auto states = changelog_.state();
+    if (auto it = states.find(migration.version); it != states.end() && it->second.last) {
+      const ChangelogEntry& last = *it->second.last;
+      bool interrupted = last.status == RunStatus::running || last.status == RunStatus::failed;
+      if (interrupted && last.direction == direction && last.checksum == checksum_of(migration)) {
+        resumed = last.checkpoints;
+      }
+    }
+  }
+  auto entry = changelog_.begin(migration, direction, lock, resumed);
   entry->in_transaction = transaction;
+  CheckpointLog checkpoints(std::move(resumed), [&](const std::string& key, const bson::Document& checkpoint) {
+    changelog_.save_checkpoint(*entry, key, checkpoint, lock);
+  });
   const Capabilities& caps = database_.client().capabilities();
   std::vector<OperationStats> operations;
   try {
@@ -133,7 +151,8 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
         operations = context.operations();
       });
     } else {
-      MigrationContext context(database_, caps, migration.version, false, options_.batch, options_.progress);
+      MigrationContext context(database_, caps, migration.version, false, options_.batch, options_.progress,
+                               &checkpoints);
       try {
         execute(migration, direction, context);
       } catch (...) {
@@ -147,6 +166,7 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
   } catch (const std::exception& e) {
     std::string recorded = "; it is recorded as failed and the next run starts again at it";
     try {
+      entry->checkpoints = checkpoints.all();
       changelog_.finish(entry, RunStatus::failed, e.what(), operations, lock);
     } catch (const LockLostError&) {
       throw;
@@ -158,6 +178,7 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
                          (direction == Direction::up ? "up" : "down") + ": " + e.what() +
                          (transaction ? "; its transaction was rolled back" : "") + recorded);
   }
+  entry->checkpoints = checkpoints.all();
   changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "", operations,
                     lock);
 }

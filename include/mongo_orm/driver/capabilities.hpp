@@ -53,6 +53,12 @@ struct Capabilities {
   // maxWriteBatchSize). FerretDB 1.x on SQLite keeps one pooled connection per statement until
   // the command ends and stops answering past 99, so bulk writes split there at 50.
   int32_t update_statements_per_command = 50;
+  // An update statement whose filter is {_id: v} finds its document through the _id index.
+  // FerretDB 1.x scans the collection for every update statement (measured: 72 ms a statement
+  // at 50k documents on SQLite, 26 ms at 200k on PostgreSQL), so rewriting every document in
+  // place grows with the square of the collection; transform copies into a new collection and
+  // swaps it in instead.
+  bool indexed_id_updates = false;
 
   // Reads the flags from a hello reply and a buildInfo reply.
   static Capabilities from_replies(bson::DocumentView hello, bson::DocumentView build_info);

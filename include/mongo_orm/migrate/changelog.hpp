@@ -57,6 +57,9 @@ struct ChangelogEntry {
   std::vector<OperationStats> operations;
   int64_t lock_token = 0;
   bool in_transaction = false;  // the migration's writes ran inside one transaction
+  // Where its steps and batched loops got to (see checkpoint.hpp), carried over from the
+  // interrupted run it resumes.
+  bson::Document checkpoints{};
 };
 inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
   return model::schema<ChangelogEntry>()
@@ -74,7 +77,8 @@ inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
       .field(&ChangelogEntry::error, "error")
       .field(&ChangelogEntry::operations, "operations")
       .field(&ChangelogEntry::lock_token, "lock_token")
-      .field(&ChangelogEntry::in_transaction, "in_transaction");
+      .field(&ChangelogEntry::in_transaction, "in_transaction")
+      .field(&ChangelogEntry::checkpoints, "checkpoints");
 }
 
 // Where a version stands, from its runs.
@@ -98,7 +102,12 @@ class Changelog {
 
   // Records the start of a run (status running). Confirms the lock first: a runner that lost
   // it writes nothing (LockLostError).
-  model::Tracked<ChangelogEntry> begin(const Migration& migration, Direction direction, LeaseLock& lock) const;
+  // `checkpoints`: those of the interrupted run this one resumes.
+  model::Tracked<ChangelogEntry> begin(const Migration& migration, Direction direction, LeaseLock& lock,
+                                       bson::Document checkpoints = {}) const;
+  // Saves one checkpoint into a running run's record. Confirms the lock first.
+  void save_checkpoint(const ChangelogEntry& entry, const std::string& key, const bson::Document& checkpoint,
+                       LeaseLock& lock) const;
   // Records how the run ended, with the error text of a failure and what each operation did.
   void finish(model::Tracked<ChangelogEntry>& entry, RunStatus status, const std::string& error,
               std::vector<OperationStats> operations, LeaseLock& lock) const;

@@ -17,8 +17,10 @@ namespace mongo_orm::migrate {
 // What a migration's up and down receive.
 class MigrationContext {
  public:
+  // With `checkpoints`, a step an interrupted run finished is not applied again, and batched
+  // loops resume after their last finished batch.
   MigrationContext(const Database& database, const Capabilities& capabilities, std::string version, bool dry_run,
-                   BatchOptions batch = {}, ProgressCallback progress = {});
+                   BatchOptions batch = {}, ProgressCallback progress = {}, CheckpointLog* checkpoints = nullptr);
 
   const Database& database;
   const Capabilities& capabilities;
@@ -36,9 +38,14 @@ class MigrationContext {
   StepContext step_context() const;
 
  private:
+  // Runs one step through `run`, skipping it when an interrupted run finished it.
+  template <class Run>
+  void checkpointed(const std::string& name, Run&& run);
+
   std::string version_;
   BatchOptions batch_;
   ProgressCallback progress_;
+  CheckpointLog* checkpoints_;
   std::vector<OperationStats> operations_;
   std::vector<Estimate> estimates_;
 };

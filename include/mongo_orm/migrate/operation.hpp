@@ -66,6 +66,7 @@ struct Estimate {
 };
 
 class Operation;
+class CheckpointLog;
 
 // "_mongo_orm_backup.<version>.<operation name>", characters outside [A-Za-z0-9_.-] as _: where
 // an operation of a migration keeps what it overwrites or removes.
@@ -78,6 +79,9 @@ struct StepContext {
   std::string migration;  // the version, which names the backups
   BatchOptions batch{};
   ProgressCallback progress{};
+  // Where batched loops save their checkpoints (none: they run without, as in a dry run or a
+  // transaction).
+  CheckpointLog* checkpoints{};
 
   // The collection where `operation` keeps what it overwrites or removes in this migration.
   std::string backup_collection(const Operation& operation) const;

@@ -2,10 +2,12 @@
 #include "support.hpp"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
+#include "mongo_orm/migrate/checkpoint.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -124,32 +126,95 @@ void throttle(const StepContext& context, int64_t done, std::chrono::steady_cloc
 }
 }  // namespace
 
+namespace {
+// The bytes of {"": id}: a key for an _id of any type.
+std::string id_key(const bson::Element& id) {
+  bson::Document holder = bson::Builder{}.append("", id).extract();
+  return std::string(reinterpret_cast<const char*>(holder.view().data()), holder.view().length());
+}
+
+bson::Document after_id(bson::DocumentView filter, const bson::Value& last) {
+  return both(filter, bson::Builder{}.append("_id", [&](bson::Builder& f) { f.append("$gt", last); }).extract());
+}
+}  // namespace
+
 BatchTotals for_each_batch(const StepContext& context, const Collection& collection, bson::DocumentView filter,
                            const std::string& label, const BatchFill& fill, const FindOptions& read,
                            const Collection* write_to) {
   if (context.batch.size <= 0) throw InvalidRequestError(label + ": the batch size must be positive");
   BatchTotals totals;
+
+  // Where an interrupted run left this loop.
+  std::string key;
+  Checkpoint checkpoint{label};
+  if (context.checkpoints) {
+    key = context.checkpoints->next_loop_key();
+    if (auto resumed = context.checkpoints->resumed(key, label)) checkpoint = std::move(*resumed);
+  }
+  if (checkpoint.done) {
+    totals.matched = checkpoint.processed;
+    return totals;
+  }
+  auto save = [&] {
+    if (context.checkpoints) with_retries(context, label, [&] { context.checkpoints->save(key, checkpoint); });
+  };
+  // Of documents read as `batch` (in _id order) and possibly written since, those still as they
+  // were read: a write the server applied before a failure or a kill is not applied again.
+  auto still_as_read = [&](const std::vector<bson::Value>& ids, const std::vector<int64_t>& hashes) {
+    std::map<std::string, int64_t> expected;
+    for (std::size_t i = 0; i < ids.size(); ++i) expected.emplace(id_key(ids[i].get()), hashes[i]);
+    bson::Document in = bson::Builder{}.append("_id", [&](bson::Builder& f) {
+      f.append("$in", [&](bson::ArrayBuilder& list) {
+        for (const bson::Value& id : ids) list.append(id);
+      });
+    }).extract();
+    FindOptions options = read;
+    options.sort = bson::Builder{}.append("_id", 1).extract();
+    options.limit = 0;
+    std::vector<bson::Document> unchanged;
+    for (bson::DocumentView document : collection.find(both(filter, in), options)) {
+      auto it = expected.find(id_key(document["_id"]));
+      if (it != expected.end() && it->second == content_hash(document)) unchanged.emplace_back(document);
+    }
+    return unchanged;
+  };
+
   auto started = std::chrono::steady_clock::now();
-  Progress progress{label, 0, -1, {}};
+  Progress progress{label, checkpoint.processed, -1, {}};
   bool report = static_cast<bool>(context.progress);
   if (report) {
-    progress.total = collection.count_documents(filter);
+    progress.total = checkpoint.processed +
+                     collection.count_documents(checkpoint.last_id ? after_id(filter, *checkpoint.last_id)
+                                                                   : bson::Document(filter));
     report = progress.total > 0;  // nothing to do: nothing to show
     if (report) context.progress(progress);
   }
   std::vector<bson::Document> batch;
   batch.reserve(static_cast<std::size_t>(context.batch.size));
+  int64_t read_now = 0;  // documents read by this run (for the rate limit)
 
+  auto write = [&](const std::vector<bson::Document>& documents) -> std::optional<BulkWriteResult> {
+    BulkWrite writes = (write_to ? *write_to : collection).bulk_write(false);
+    fill(documents, writes);
+    if (writes.empty()) return std::nullopt;
+    return writes.execute();
+  };
   auto flush = [&] {
     if (batch.empty()) return;
-    // Filled again for every attempt: a bulk write runs once. Every statement the operations
-    // write is idempotent (the same $set, or an insert that keeps an existing _id), so a batch
-    // the server partly applied before the error is safe to send again.
+    // The pre-images go to the checkpoint before anything is written.
+    checkpoint.pending_ids.clear();
+    checkpoint.pending_hashes.clear();
+    for (const bson::Document& document : batch) {
+      checkpoint.pending_ids.emplace_back(document["_id"]);
+      checkpoint.pending_hashes.push_back(content_hash(document));
+    }
+    save();
+    // A bulk write runs once, so every attempt fills a new one; an attempt after a failure
+    // writes only the documents the failed one did not change.
+    bool first = true;
     std::optional<BulkWriteResult> sent = with_retries(context, label, [&]() -> std::optional<BulkWriteResult> {
-      BulkWrite writes = (write_to ? *write_to : collection).bulk_write(false);
-      fill(batch, writes);
-      if (writes.empty()) return std::nullopt;
-      return writes.execute();
+      if (std::exchange(first, false)) return write(batch);
+      return write(still_as_read(checkpoint.pending_ids, checkpoint.pending_hashes));
     });
     if (sent) {
       const BulkWriteResult& result = *sent;
@@ -159,51 +224,70 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
       ++totals.batches;
     }
     totals.matched += static_cast<int64_t>(batch.size());
+    read_now += static_cast<int64_t>(batch.size());
+    checkpoint.processed += static_cast<int64_t>(batch.size());
+    checkpoint.last_id = bson::Value(batch.back()["_id"]);
     batch.clear();
     if (report) {
-      progress.done = totals.matched;
+      progress.done = checkpoint.processed;
       progress.elapsed = std::chrono::steady_clock::now() - started;
       context.progress(progress);
     }
-    throttle(context, totals.matched, started);
+    throttle(context, read_now, started);
   };
   auto take = [&](bson::DocumentView document) {
     batch.emplace_back(document);
     if (static_cast<int32_t>(batch.size()) >= context.batch.size) flush();
   };
 
+  // The batch an interrupted run was writing: only its documents still as they were read.
+  if (!checkpoint.pending_ids.empty()) {
+    std::vector<bson::Value> ids = std::move(checkpoint.pending_ids);
+    std::vector<int64_t> hashes = std::move(checkpoint.pending_hashes);
+    int64_t skipped = static_cast<int64_t>(ids.size());
+    for (bson::Document& document : with_retries(context, label, [&] { return still_as_read(ids, hashes); })) {
+      batch.push_back(std::move(document));
+    }
+    skipped -= static_cast<int64_t>(batch.size());
+    flush();
+    totals.matched += skipped;
+    checkpoint.processed += skipped;
+    checkpoint.last_id = ids.back();
+  }
+
   FindOptions options = read;
   options.sort = bson::Builder{}.append("_id", 1).extract();
+  std::optional<bson::Value> last = checkpoint.last_id;
   if (context.capabilities.writes_beside_open_cursors) {
     // One cursor in _id order for the whole collection.
     options.batch_size = context.batch.size;
-    Cursor cursor = collection.find(filter, options);
+    Cursor cursor = collection.find(last ? after_id(filter, *last) : bson::Document(filter), options);
     while (auto document = cursor.next()) take(*document);
-    flush();
-    return totals;
-  }
-  // Keyset pages: every page is read to its end (its cursor closed) before anything is written,
-  // and the next one starts after the last _id seen, so documents changed or added meanwhile
-  // are neither skipped nor read twice.
-  int64_t page = static_cast<int64_t>(context.batch.size) * pages_per_read;
-  options.limit = page;
-  options.batch_size = static_cast<int32_t>(std::min<int64_t>(page, INT32_MAX));
-  std::optional<bson::Value> last;
-  while (true) {
-    bson::Document page_filter =
-        last ? both(filter, bson::Builder{}.append("_id", [&](bson::Builder& f) { f.append("$gt", *last); }).extract())
-             : bson::Document(filter);
-    std::vector<bson::Document> documents = with_retries(context, label, [&] {
-      std::vector<bson::Document> page_documents;
-      for (bson::DocumentView document : collection.find(page_filter, options)) page_documents.emplace_back(document);
-      return page_documents;
-    });
-    if (documents.empty()) break;
-    last = bson::Value(documents.back()["_id"]);
-    for (const bson::Document& document : documents) take(document);
-    if (static_cast<int64_t>(documents.size()) < page) break;
+  } else {
+    // Keyset pages: every page is read to its end (its cursor closed) before anything is
+    // written, and the next one starts after the last _id seen, so documents changed or added
+    // meanwhile are neither skipped nor read twice.
+    int64_t page = static_cast<int64_t>(context.batch.size) * pages_per_read;
+    options.limit = page;
+    options.batch_size = static_cast<int32_t>(std::min<int64_t>(page, INT32_MAX));
+    while (true) {
+      bson::Document page_filter = last ? after_id(filter, *last) : bson::Document(filter);
+      std::vector<bson::Document> documents = with_retries(context, label, [&] {
+        std::vector<bson::Document> page_documents;
+        for (bson::DocumentView document : collection.find(page_filter, options)) page_documents.emplace_back(document);
+        return page_documents;
+      });
+      if (documents.empty()) break;
+      last = bson::Value(documents.back()["_id"]);
+      for (const bson::Document& document : documents) take(document);
+      if (static_cast<int64_t>(documents.size()) < page) break;
+    }
   }
   flush();
+  checkpoint.done = true;
+  checkpoint.pending_ids.clear();
+  checkpoint.pending_hashes.clear();
+  save();
   return totals;
 }
 
