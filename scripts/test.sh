@@ -34,7 +34,7 @@ else
   echo "test: using the server at MONGODB_URI"
 fi
 
-ctest --test-dir build --output-on-failure -j2
+ctest --test-dir build --output-on-failure -j2 -LE long
 
 if ((sanitizers)); then
   echo "test: building with AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/)"
@@ -42,5 +42,5 @@ if ((sanitizers)); then
     -DMONGO_ORM_BUILD_SERVER=OFF -DMONGO_ORM_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build-sanitize
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-sanitize --output-on-failure -j2
+    ctest --test-dir build-sanitize --output-on-failure -j2 -LE long
 fi

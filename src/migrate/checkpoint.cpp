@@ -79,6 +79,15 @@ std::optional<Checkpoint> CheckpointLog::resumed(const std::string& key, const s
   return checkpoint;
 }
 
+void CheckpointLog::restart_step() {
+  std::string prefix = std::to_string(step_) + ":";
+  bson::Builder kept;
+  for (const auto& element : all_.view()) {
+    if (!element.key().starts_with(prefix)) kept.append(element.key(), element);
+  }
+  all_ = kept.extract();
+}
+
 void CheckpointLog::save(const std::string& key, const Checkpoint& checkpoint) {
   bson::Document document = checkpoint.to_document();
   if (save_) save_(key, document);

@@ -1,6 +1,7 @@
 // Several runner processes started together on the same pending migrations: each migration is
 // applied exactly once (a non-idempotent $inc shows any second application), the others wait
 // for the lock and then find nothing left to do, and every process exits cleanly.
+#include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,7 +46,8 @@ TEST_F(ConcurrentRunners, SixProcessesApplyEachMigrationExactlyOnce) {
         Registry registry = counting_migrations();
         Runner runner(client.database(name), registry, {.lock = {.wait = 120s, .retry_interval = 50ms}, .batch = {.size = 20}});
         runner.up();
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "runner %d: %s\n", static_cast<int>(getpid()), e.what());
         code = 1;
       }
       _exit(code);

@@ -404,7 +404,7 @@ TEST_F(OperationsTest, WithInverseUsesTheGivenUndo) {
   load("users", {R"({"_id": 1, "flag": true})"});
   Step forward = ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
     return from_json(R"({"$set": {"flag": false}})");
-  });
+  }, {.strategy = ops::TransformStrategy::in_place});
   Step back = ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
     return from_json(R"({"$set": {"flag": true}})");
   }, {.label = "back"});

@@ -57,6 +57,9 @@ class CheckpointLog {
   void begin_step() { ++step_, loop_ = 0; }
   std::string next_loop_key() { return std::to_string(step_) + ":" + std::to_string(loop_++); }
   std::string step_key() const { return std::to_string(step_); }
+  // Forgets what an interrupted run left for the loops of the current step, which then start
+  // from the beginning (their new checkpoints replace the old ones).
+  void restart_step();
 
  private:
   bson::Document all_;

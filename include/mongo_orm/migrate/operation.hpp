@@ -68,7 +68,7 @@ struct Estimate {
 class Operation;
 class CheckpointLog;
 
-// "_mongo_orm_backup.<version>.<operation name>", characters outside [A-Za-z0-9_.-] as _: where
+// "_mongo_orm_backup__<version>__<operation name>", characters outside [A-Za-z0-9_-] as _: where
 // an operation of a migration keeps what it overwrites or removes.
 std::string backup_collection_name(std::string_view version, std::string_view operation);
 

@@ -127,14 +127,32 @@ Step copy_collection(std::string source, std::string target, DocumentTransform t
 // A per-document change: an update document ({"$set": ...}), or nothing to leave it.
 using UpdateTransform = std::function<std::optional<bson::Document>(bson::DocumentView)>;
 
+// How transform writes.
+//  - in_place: bulk updates by _id of the documents themselves. The collection stays online
+//    throughout; this is the path on servers whose updates by _id use the index.
+//  - rewrite: the transformed documents go to a new collection ("_mongo_orm_rewrite__<version>__
+//    <operation>", in batches, with the source's indexes), which is then swapped in by two
+//    renames; the original collection is kept whole as the backup, so the step is always
+//    reversible. Its cost grows with the collection, not its square, on servers that scan for
+//    every update (FerretDB). The application must not write to the collection while it runs:
+//    before the swap the document count is compared, and a change refuses the swap.
+//    Updates may use $set, $unset and $inc.
+//  - automatic: rewrite where updates by _id scan the collection
+//    (Capabilities::indexed_id_updates false) and the filter is empty; in_place otherwise.
+enum class TransformStrategy { automatic, in_place, rewrite };
+
 struct TransformOptions {
   std::string label{};  // names the transform in the changelog and the checksum
-  // Back up every document before changing it, which makes the operation reversible (undo
-  // puts the whole documents back).
+  // Back up every document before changing it in place, which makes the operation reversible
+  // (undo puts the whole documents back). Only needed with the in_place strategy: automatic
+  // always backs up, and rewrite keeps the original collection.
   bool backup = false;
+  TransformStrategy strategy = TransformStrategy::automatic;
 };
 // Applies `change` to every document matching `filter`, with bulk writes of the batch size,
-// never one round trip per document (seed 000 "Performance issues").
+// never one round trip per document (seed 000 "Performance issues"). Applied exactly once per
+// document, also when a run is killed and resumed (see checkpoint.hpp): `change` must give the
+// same update for the same document.
 Step transform(std::string collection, bson::Document filter, UpdateTransform change, TransformOptions options = {});
 
 }  // namespace mongo_orm::migrate::ops

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "mongo_orm/bson/json.hpp"
@@ -39,13 +40,15 @@ std::string StepContext::backup_collection(const Operation& operation) const {
 }
 
 std::string backup_collection_name(std::string_view version, std::string_view operation) {
-  std::string name = "_mongo_orm_backup." + std::string(version) + "." + std::string(operation);
-  for (char& c : name) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                 c == '-';
-    if (!plain) c = '_';
-  }
-  return name;
+  auto plain = [](std::string text) {
+    for (char& c : text) {
+      bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      if (!keep) c = '_';
+    }
+    return text;
+  };
+  // No dots: FerretDB cannot rename a collection whose name has one.
+  return "_mongo_orm_backup__" + plain(std::string(version)) + "__" + plain(std::string(operation));
 }
 
 namespace detail {
@@ -289,6 +292,158 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
   checkpoint.pending_hashes.clear();
   save();
   return totals;
+}
+
+namespace {
+// One level of an update: for each field name at this level, either the whole new value
+// ($set), its removal ($unset), or the changes below it.
+struct Changes {
+  std::optional<bson::Value> set;
+  bool unset = false;
+  std::map<std::string, Changes> below;
+  std::vector<std::string> order;  // names in the order first seen, for fields $set adds
+};
+
+void add_change(Changes& level, std::string_view path, const bson::Element* value, const std::string& where,
+                std::string_view whole) {
+  std::size_t dot = path.find('.');
+  std::string name(path.substr(0, dot));
+  if (name.empty()) throw InvalidRequestError(where + ": empty segment in field path '" + std::string(whole) + "'");
+  auto [it, added] = level.below.try_emplace(name);
+  if (added) level.order.push_back(name);
+  Changes& child = it->second;
+  if (dot == std::string_view::npos) {
+    if (child.set || child.unset || !child.below.empty()) {
+      throw InvalidRequestError(where + ": field path '" + std::string(whole) + "' is changed twice in one update");
+    }
+    if (value) child.set = bson::Value(*value);
+    else child.unset = true;
+    return;
+  }
+  if (child.set || child.unset) {
+    throw InvalidRequestError(where + ": field path '" + std::string(whole) + "' is changed twice in one update");
+  }
+  add_change(child, path.substr(dot + 1), value, where, whole);
+}
+
+// Whether any change below this level sets a value (an $unset alone creates nothing).
+bool sets_below(const Changes& changes) {
+  for (const auto& [_, below] : changes.below) {
+    if (below.set || sets_below(below)) return true;
+  }
+  return false;
+}
+
+void build_level(bson::Builder& out, bson::DocumentView original, const Changes& changes, const std::string& where,
+                 const std::string& prefix) {
+  std::set<std::string> seen;
+  for (const auto& element : original) {
+    std::string key(element.key());
+    auto it = changes.below.find(key);
+    if (it == changes.below.end()) {
+      out.append(key, element);
+      continue;
+    }
+    seen.insert(key);
+    const Changes& change = it->second;
+    if (change.unset) continue;
+    if (change.set) {
+      out.append(key, *change.set);
+      continue;
+    }
+    if (element.type() == bson::Type::array) {
+      throw InvalidRequestError(where + ": field path '" + prefix + key + ".…' goes through an array, which the rewrite strategy does not follow; use the in_place strategy");
+    }
+    if (element.type() != bson::Type::document) {
+      if (sets_below(change)) {
+        throw InvalidRequestError(where + ": cannot set a field below '" + prefix + key + "', which holds a value that is not a document");
+      }
+      out.append(key, element);
+      continue;
+    }
+    out.append(key, [&](bson::Builder& nested) { build_level(nested, element.as_document(), change, where, prefix + key + "."); });
+  }
+  for (const std::string& key : changes.order) {
+    if (seen.count(key)) continue;
+    const Changes& change = changes.below.at(key);
+    if (change.unset) continue;
+    if (change.set) {
+      out.append(key, *change.set);
+      continue;
+    }
+    if (sets_below(change)) out.append(key, [&](bson::Builder& nested) { build_level(nested, bson::DocumentView(), change, where, prefix + key + "."); });
+  }
+}
+bool is_number(bson::Type type) {
+  return type == bson::Type::int32 || type == bson::Type::int64 || type == bson::Type::double_;
+}
+
+// {"": current + by}, as $inc computes it: int32 grows to int64 on overflow, a double makes a
+// double, a missing field takes `by`.
+bson::Document incremented(const std::optional<bson::Element>& current, const bson::Element& by, const std::string& where) {
+  if (!is_number(by.type())) {
+    throw InvalidRequestError(where + ": $inc of '" + std::string(by.key()) + "' by a value that is not a number");
+  }
+  bson::Builder out;
+  if (!current) {
+    out.append("", by);
+    return out.extract();
+  }
+  if (!is_number(current->type())) {
+    throw InvalidRequestError(where + ": $inc of '" + std::string(by.key()) + "', which holds a value that is not a number");
+  }
+  auto as_double = [](const bson::Element& e) {
+    switch (e.type()) {
+      case bson::Type::int32: return static_cast<double>(e.as_int32());
+      case bson::Type::int64: return static_cast<double>(e.as_int64());
+      default: return e.as_double();
+    }
+  };
+  auto as_int64 = [](const bson::Element& e) { return e.type() == bson::Type::int32 ? e.as_int32() : e.as_int64(); };
+  if (current->type() == bson::Type::double_ || by.type() == bson::Type::double_) {
+    out.append("", as_double(*current) + as_double(by));
+  } else {
+    int64_t sum = 0;
+    if (__builtin_add_overflow(as_int64(*current), as_int64(by), &sum)) {
+      throw InvalidRequestError(where + ": $inc of '" + std::string(by.key()) + "' overflows a 64-bit integer");
+    }
+    bool small = current->type() == bson::Type::int32 && by.type() == bson::Type::int32 && sum >= INT32_MIN && sum <= INT32_MAX;
+    if (small) out.append("", static_cast<int32_t>(sum));
+    else out.append("", sum);
+  }
+  return out.extract();
+}
+}  // namespace
+
+bson::Document apply_update(bson::DocumentView document, bson::DocumentView update, const std::string& where) {
+  Changes root;
+  std::vector<bson::Document> sums;  // the values $inc computes, alive until the changes are applied
+  for (const auto& op : update) {
+    std::string_view kind = op.key();
+    if (kind != "$set" && kind != "$unset" && kind != "$inc") {
+      throw InvalidRequestError(where + ": the rewrite strategy applies $set, $unset and $inc, not " + std::string(kind) +
+                                "; use the in_place strategy");
+    }
+    if (op.type() != bson::Type::document) throw InvalidRequestError(where + ": " + std::string(kind) + " takes a document");
+    for (const auto& field : op.as_document()) {
+      check_path(field.key(), where);
+      if (field.key() == "_id" || field.key().starts_with("_id.")) {
+        throw InvalidRequestError(where + ": the _id cannot be changed");
+      }
+      if (kind == "$unset") {
+        add_change(root, field.key(), nullptr, where, field.key());
+      } else if (kind == "$set") {
+        add_change(root, field.key(), &field, where, field.key());
+      } else {
+        sums.push_back(incremented(document.find_path(field.key()), field, where));
+        bson::Element sum = *sums.back().view().find("");
+        add_change(root, field.key(), &sum, where, field.key());
+      }
+    }
+  }
+  bson::Builder out;
+  build_level(out, document, root, where, "");
+  return out.extract();
 }
 
 int64_t batches_for(const StepContext& context, int64_t documents) {

@@ -44,6 +44,11 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
                            const std::string& label, const BatchFill& fill, const FindOptions& read = {},
                            const Collection* write_to = nullptr);
 
+// The document `update` ({$set: {...}, $unset: {...}, $inc: {...}}, dotted paths) makes of
+// `document`, computed here rather than by the server. Refuses other operators, paths
+// through arrays and a $set below a value that is not a document, naming the path and `where`.
+bson::Document apply_update(bson::DocumentView document, bson::DocumentView update, const std::string& where);
+
 // Batches a client-side operation would need for `documents`.
 int64_t batches_for(const StepContext& context, int64_t documents);
 

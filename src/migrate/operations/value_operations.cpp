@@ -8,6 +8,7 @@
 
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
+#include "mongo_orm/migrate/checkpoint.hpp"
 #include "mongo_orm/migrate/operations.hpp"
 #include "support.hpp"
 
@@ -454,16 +455,23 @@ class Transform final : public Operation {
   std::string name() const override {
     return "transform " + collection_ + (options_.label.empty() ? "" : " (" + options_.label + ")");
   }
-  bool reversible() const override { return options_.backup; }
+  bool reversible() const override { return keeps_originals(); }
 
   Estimate estimate(const StepContext& context) const override {
     int64_t n = context.database.collection(collection_).count_documents(filter_);
     Estimate e{name(), n, detail::batches_for(context, n)};
     e.reversible = reversible();
-    if (!reversible()) e.notes.push_back("irreversible: give an inverse or keep a backup");
+    if (rewrites(context)) {
+      e.notes.push_back("rewrites the collection into " + rewrite_name(context) +
+                        " and swaps it in; the original is kept as " + context.backup_collection(*this) +
+                        "; the application must not write to " + collection_ + " meanwhile");
+    } else if (!e.reversible) {
+      e.notes.push_back("irreversible: give an inverse or keep a backup");
+    }
     return e;
   }
   OperationStats apply(const StepContext& context) const override {
+    if (rewrites(context)) return rewrite(context);
     Collection target = context.database.collection(collection_);
     detail::Backup backup(context, *this);
     OperationStats stats{name()};
@@ -471,13 +479,9 @@ class Transform final : public Operation {
                                          [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
       std::vector<bson::Document> originals;
       for (const bson::Document& document : batch) {
-        std::optional<bson::Document> update = change_(document);
-        if (!update || update->empty()) continue;
-        if (auto first = update->begin(); (*first).key().empty() || (*first).key().front() != '$') {
-          throw MigrationError(name() + ": the function returned a document without update operators for _id " +
-                               shown(document["_id"]) + "; return {\"$set\": {...}} and the like");
-        }
-        if (options_.backup) originals.push_back(document);
+        std::optional<bson::Document> update = changed(document);
+        if (!update) continue;
+        if (keeps_originals()) originals.push_back(document);
         writes.update_one(detail::id_of(document), *update);
       }
       stats.backed_up += backup.keep(originals);
@@ -487,6 +491,7 @@ class Transform final : public Operation {
     return stats;
   }
   OperationStats revert(const StepContext& context) const override {
+    if (rewrites(context)) return unrewrite(context);
     detail::Backup backup(context, *this);
     auto totals = backup.restore_documents(context, context.database.collection(collection_), "undo " + name());
     backup.drop();
@@ -494,9 +499,121 @@ class Transform final : public Operation {
   }
 
   std::string collection() const override { return collection_; }
-  bool copies_documents() const override { return options_.backup; }
+  bool copies_documents() const override { return keeps_originals(); }
+  bool transactional() const override { return options_.strategy == TransformStrategy::in_place; }
 
  private:
+  // In place, the original documents are backed up when asked and under the automatic
+  // strategy; a rewrite keeps the original collection.
+  bool keeps_originals() const { return options_.backup || options_.strategy != TransformStrategy::in_place; }
+  bool rewrites(const StepContext& context) const {
+    switch (options_.strategy) {
+      case TransformStrategy::in_place: return false;
+      case TransformStrategy::rewrite: return true;
+      case TransformStrategy::automatic: return !context.capabilities.indexed_id_updates && filter_.empty();
+    }
+    return false;
+  }
+  std::string rewrite_name(const StepContext& context) const {
+    std::string backup = context.backup_collection(*this);  // already sanitised
+    return "_mongo_orm_rewrite" + backup.substr(std::string_view("_mongo_orm_backup").size());
+  }
+  // The update for one document, checked; none when the function leaves it.
+  std::optional<bson::Document> changed(bson::DocumentView document) const {
+    std::optional<bson::Document> update = change_(document);
+    if (!update || update->empty()) return std::nullopt;
+    if (auto first = update->begin(); (*first).key().empty() || (*first).key().front() != '$') {
+      throw MigrationError(name() + ": the function returned a document without update operators for _id " +
+                           shown(document["_id"]) + "; return {\"$set\": {...}} and the like");
+    }
+    return update;
+  }
+
+  // The rewrite: copy (transformed) into the new collection, build its indexes, check nothing
+  // was written meanwhile, swap. Every stage can be resumed: the copy from its checkpoints,
+  // the swap from which of the three collections exist.
+  OperationStats rewrite(const StepContext& context) const {
+    const Database& db = context.database;
+    std::string shadow_name = rewrite_name(context), backup_name = context.backup_collection(*this);
+    OperationStats stats{name()};
+    if (db.has_collection(backup_name) && !db.has_collection(shadow_name)) {
+      return stats;  // killed after the swap, before the step was recorded as finished
+    }
+    if (!db.has_collection(collection_) && db.has_collection(shadow_name) && db.has_collection(backup_name)) {
+      db.collection(shadow_name).rename(collection_);  // killed between the two renames
+      return stats;
+    }
+    if (db.has_collection(backup_name)) {
+      throw MigrationError(name() + ": " + backup_name + " exists already; it holds the original of an earlier rewrite: drop or rename it first");
+    }
+    if (!db.has_collection(shadow_name)) {
+      if (context.checkpoints) context.checkpoints->restart_step();
+      db.create_collection(shadow_name);  // before any cursor is open (FerretDB)
+    }
+    Collection source = db.collection(collection_), shadow = db.collection(shadow_name);
+    auto copy = [&](bool transform) {
+      return [&, transform](const std::vector<bson::Document>& batch, BulkWrite&) {
+        std::vector<bson::Document> documents;
+        documents.reserve(batch.size());
+        for (const bson::Document& document : batch) {
+          std::optional<bson::Document> update = transform ? changed(document) : std::nullopt;
+          if (update) {
+            documents.push_back(detail::apply_update(document, *update, name() + ", _id " + shown(document["_id"])));
+            ++stats.modified;
+          } else {
+            documents.push_back(document);
+          }
+        }
+        detail::insert_keeping_existing(shadow, documents);
+      };
+    };
+    auto totals = detail::for_each_batch(context, source, filter_, name() + " (rewrite)", copy(true));
+    stats.matched = totals.matched;
+    if (!filter_.empty()) {
+      bson::Document rest = bson::Builder{}.append("$nor", [&](bson::ArrayBuilder& list) { list.append(filter_.view()); }).extract();
+      detail::for_each_batch(context, source, rest, name() + " (rewrite, unchanged)", copy(false));
+    }
+    std::vector<IndexModel> indexes;
+    for (const bson::Document& spec : source.list_indexes()) {
+      if (spec["name"].as_string() != "_id_") indexes.push_back(detail::index_model_from_spec(spec));
+    }
+    if (!indexes.empty()) shadow.create_indexes(indexes);
+    int64_t now = source.count_documents({}), copied = shadow.count_documents({});
+    if (now != copied) {
+      throw MigrationError(name() + ": " + collection_ + " holds " + std::to_string(now) + " documents but " +
+                           std::to_string(copied) + " were copied to " + shadow_name +
+                           ": it was written to during the rewrite; stop the writes, drop " + shadow_name +
+                           " and run up again (the original is untouched)");
+    }
+    source.rename(backup_name);
+    db.collection(shadow_name).rename(collection_);
+    stats.backed_up = now;
+    return stats;
+  }
+
+  // Puts the original collection back; documents added since the rewrite are carried over.
+  OperationStats unrewrite(const StepContext& context) const {
+    const Database& db = context.database;
+    std::string shadow_name = rewrite_name(context), backup_name = context.backup_collection(*this);
+    OperationStats stats{"undo " + name()};
+    if (db.has_collection(collection_) && db.has_collection(backup_name)) {
+      if (db.has_collection(shadow_name)) {
+        throw MigrationError("undo " + name() + ": " + shadow_name + " exists already: drop or rename it first");
+      }
+      db.collection(collection_).rename(shadow_name);
+    }
+    if (!db.has_collection(collection_) && db.has_collection(backup_name)) db.collection(backup_name).rename(collection_);
+    if (!db.has_collection(shadow_name)) return stats;
+    Collection restored = db.collection(collection_);
+    auto totals = detail::for_each_batch(context, db.collection(shadow_name), {}, "undo " + name() + " (new documents)",
+                                         [&](const std::vector<bson::Document>& batch, BulkWrite&) {
+      stats.modified += detail::insert_keeping_existing(restored, batch);
+    });
+    stats.matched = totals.matched;
+    db.collection(shadow_name).drop();
+    return stats;
+  }
+
   std::string collection_;
   bson::Document filter_;
   UpdateTransform change_;
