@@ -79,16 +79,13 @@ void load(const Database& database, int64_t count) {
   if (!batch.empty()) people.insert_many(batch);
 }
 
-// FNV-1a 64 over every document's bytes in _id order.
+// Every document's content_hash, in _id order, folded into one (order matters).
 uint64_t collection_hash(const Database& database) {
-  uint64_t hash = 14695981039346656037ULL;
+  uint64_t hash = 0;
   FindOptions options;
   options.sort = bson::Builder{}.append("_id", 1).extract();
   for (bson::DocumentView document : database.collection("people").find({}, options)) {
-    for (std::size_t i = 0; i < document.length(); ++i) {
-      hash ^= document.data()[i];
-      hash *= 1099511628211ULL;
-    }
+    hash = hash * 1099511628211ULL + static_cast<uint64_t>(content_hash(document));
   }
   return hash;
 }

@@ -359,6 +359,85 @@ TEST_F(OperationsTest, TransformWritesInBatchesAndReportsProgress) {
   EXPECT_EQ(difference(before, snapshot(db)), "");
 }
 
+// The rewrite strategy, asked for explicitly so that it runs on every server.
+Step split_by_rewrite(bson::Document filter = {}) {
+  return ops::transform("users", std::move(filter), [](bson::DocumentView d) -> std::optional<bson::Document> {
+    auto name = d.find("name");
+    if (!name) return std::nullopt;
+    std::string whole(name->as_string());
+    std::size_t space = whole.find(' ');
+    return bson::Builder{}
+        .append("$set", [&](bson::Builder& s) {
+          s.append("first_name", whole.substr(0, space)).append("profile.last", whole.substr(space + 1));
+        })
+        .append("$unset", [](bson::Builder& u) { u.append("legacy", ""); })
+        .append("$inc", [](bson::Builder& i) { i.append("version", 1); })
+        .extract();
+  }, {.label = "split", .strategy = ops::TransformStrategy::rewrite});
+}
+
+TEST_F(OperationsTest, RewriteSwapsInTheTransformedCollectionWithItsIndexesAndUndoIsExact) {
+  load("users", {R"({"_id": 1, "name": "Ada Lovelace", "legacy": true, "profile": {"age": 36}, "version": 1})",
+                 R"({"_id": 2, "name": "Alan Turing", "version": 2147483647})",
+                 R"({"_id": 3, "email": "x@example.org"})"});
+  db.collection("users").create_index({from_json(R"({"email": 1})"), from_json(R"({"name": "email_1", "unique": true})")});
+  Registry registry = one({split_by_rewrite()});
+  Snapshot before = snapshot(db);
+  Runner runner(db, registry, {.transaction_limit = 0});
+  runner.up();
+  EXPECT_EQ(count("users", R"({"_id": 1, "first_name": "Ada", "profile.last": "Lovelace", "profile.age": 36, "version": 2})"), 1);
+  EXPECT_EQ(count("users", R"({"_id": 1, "legacy": {"$exists": true}})"), 0);
+  EXPECT_EQ(count("users", R"({"_id": 2, "version": 2147483648})"), 1) << "$inc past int32 gives an int64";
+  EXPECT_EQ(count("users", R"({"_id": 3, "email": "x@example.org", "version": {"$exists": false}})"), 1);
+  EXPECT_TRUE(detail_has_index("email_1")) << "the source's indexes are built on the new collection";
+  EXPECT_TRUE(db.has_collection(backup_collection_name("1", registry.find("1")->steps[0]->name())));
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
+TEST_F(OperationsTest, RewriteCarriesUnmatchedDocumentsOverUnchanged) {
+  load("users", {R"({"_id": 1, "name": "Ada Lovelace", "kind": "a"})", R"({"_id": 2, "name": "Alan Turing", "kind": "b"})"});
+  up_down_exact(one({split_by_rewrite(from_json(R"({"kind": "a"})"))}));
+  Registry registry = one({split_by_rewrite(from_json(R"({"kind": "a"})"))});
+  Runner(db, registry, {.transaction_limit = 0}).up();
+  EXPECT_EQ(count("users", R"({"_id": 1, "profile.last": "Lovelace"})"), 1);
+  EXPECT_EQ(count("users", R"({"_id": 2, "name": "Alan Turing", "profile": {"$exists": false}})"), 1);
+}
+
+TEST_F(OperationsTest, RewriteRefusesOperatorsItCannotApplyNamingTheDocument) {
+  load("users", {R"({"_id": 7, "tags": ["a"]})"});
+  Registry registry = one({ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+    return from_json(R"({"$push": {"tags": "b"}})");
+  }, {.strategy = ops::TransformStrategy::rewrite})});
+  try {
+    Runner(db, registry, {.transaction_limit = 0}).up();
+    FAIL() << "$push cannot be applied by a rewrite";
+  } catch (const MigrationError& e) {
+    std::string text = e.what();
+    EXPECT_NE(text.find("$push"), std::string::npos) << text;
+    EXPECT_NE(text.find("_id 7"), std::string::npos) << text;
+  }
+  EXPECT_EQ(count("users", R"({"tags": ["a"]})"), 1) << "the collection is untouched";
+}
+
+TEST_F(OperationsTest, RewriteRefusesToSwapWhenTheCollectionWasWrittenMeanwhile) {
+  load("users", {R"({"_id": 1, "name": "Ada Lovelace"})", R"({"_id": 2, "name": "Alan Turing"})"});
+  Collection users = db.collection("users");
+  bool wrote = false;
+  Registry registry = one({ops::transform("users", {}, [&](bson::DocumentView) -> std::optional<bson::Document> {
+    if (!std::exchange(wrote, true)) users.insert_one(from_json(R"({"_id": 0, "name": "Written Meanwhile"})"));
+    return from_json(R"({"$set": {"seen": true}})");
+  }, {.strategy = ops::TransformStrategy::rewrite})});
+  try {
+    Runner(db, registry, {.transaction_limit = 0}).up();
+    FAIL() << "the swap must be refused";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("written to during the rewrite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count("users", R"({"seen": {"$exists": true}})"), 0) << "the original stays in place";
+  EXPECT_EQ(count("users", "{}"), 3);
+}
+
 // A failing step after a successful one: with transactions the first step's writes are rolled
 // back with it; without, the run is recorded failed and the first step's writes stay (backed up).
 Registry failing_after_a_write() {
