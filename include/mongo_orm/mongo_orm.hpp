@@ -15,6 +15,7 @@
 #include "mongo_orm/driver/session.hpp"
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/changelog.hpp"
+#include "mongo_orm/migrate/checkpoint.hpp"
 #include "mongo_orm/migrate/lock.hpp"
 #include "mongo_orm/migrate/migration.hpp"
 #include "mongo_orm/migrate/migration_files.hpp"
