@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "migrate/runner_process.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -36,23 +37,11 @@ TEST_F(ConcurrentRunners, SixProcessesApplyEachMigrationExactlyOnce) {
   db.collection("items").insert_many(docs);
   std::string uri = testing::server_uri(), name = db.name();
 
+  Registry registry = counting_migrations();
   std::vector<pid_t> children;
   for (int i = 0; i < 6; ++i) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      int code = 0;
-      try {
-        Client client(uri);
-        Registry registry = counting_migrations();
-        Runner runner(client.database(name), registry, {.lock = {.wait = 120s, .retry_interval = 50ms}, .batch = {.size = 20}});
-        runner.up();
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "runner %d: %s\n", static_cast<int>(getpid()), e.what());
-        code = 1;
-      }
-      _exit(code);
-    }
-    children.push_back(pid);
+    children.push_back(testing::fork_up(uri, name, registry,
+                                        {.lock = {.wait = 120s, .retry_interval = 50ms}, .batch = {.size = 20}}));
   }
   for (pid_t child : children) {
     int status = 0;
@@ -64,7 +53,6 @@ TEST_F(ConcurrentRunners, SixProcessesApplyEachMigrationExactlyOnce) {
     std::string once = std::string(R"({")") + field + R"(": 1})";
     EXPECT_EQ(items.count_documents(from_json(once)), 60) << field << " applied exactly once to every document";
   }
-  Registry registry = counting_migrations();
   auto runs = Runner(db, registry).history();
   EXPECT_EQ(runs.size(), 3u) << "one run per migration in the changelog";
   for (const auto& run : runs) EXPECT_EQ(run.status, RunStatus::applied);

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "migrate/runner_process.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -97,28 +98,23 @@ int trials() {
 
 class CrashTest : public testing::ServerTest {
  protected:
-  // Runs `up` in a forked process, killed after `kill_after` unless it ends first; returns
-  // whether it was killed.
-  bool up_killed_after(const Registry& registry, int32_t batch, std::chrono::milliseconds kill_after) {
-    std::string uri = testing::server_uri(), name = db.name();
-    std::fflush(nullptr);
-    pid_t child = fork();
-    if (child == 0) {
-      int code = 0;
-      try {
-        Client own(uri);
-        Runner(own.database(name), registry, runner_options(batch)).up();
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "runner: %s\n", e.what());
-        code = 1;
-      }
-      _exit(code);
-    }
-    auto deadline = std::chrono::steady_clock::now() + kill_after;
+  // Runs `up` in a forked process and kills it `delay` after its first loop has checkpointed
+  // `processed` documents, unless it ends first; returns whether it was killed.
+  bool up_killed_at(const Registry& registry, int32_t batch, int64_t processed, std::chrono::milliseconds delay) {
+    pid_t child = testing::fork_up(testing::server_uri(), db.name(), registry, runner_options(batch));
+    Collection changelog = db.collection(Changelog::default_collection);
+    bson::Document reached = bson::Builder{}.append("checkpoints.0:0.processed", [&](bson::Builder& f) {
+      f.append("$gte", processed);
+    }).extract();
     int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(child, &status, WNOHANG) == child) return false;
+    auto ended = [&] { return waitpid(child, &status, WNOHANG) == child; };
+    while (changelog.count_documents(reached) == 0) {
+      if (ended()) return false;
       std::this_thread::sleep_for(5ms);
+    }
+    for (auto until = std::chrono::steady_clock::now() + delay; std::chrono::steady_clock::now() < until;) {
+      if (ended()) return false;
+      std::this_thread::sleep_for(1ms);
     }
     kill(child, SIGKILL);
     waitpid(child, &status, 0);
@@ -130,32 +126,34 @@ class CrashTest : public testing::ServerTest {
   // resumed one.
   void killed_and_resumed(const Registry& registry, int64_t documents, int32_t batch) {
     load(db, documents);
-    auto started = std::chrono::steady_clock::now();
     Runner(db, registry, runner_options(batch)).up();
-    auto uninterrupted = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     uint64_t expected = collection_hash(db);
 
     unsigned seed = std::random_device{}();
     if (const char* text = std::getenv("MONGO_ORM_CRASH_SEED")) seed = static_cast<unsigned>(std::strtoul(text, nullptr, 10));
     std::mt19937 random(seed);
-    std::uniform_int_distribution<int64_t> point(50, std::max<int64_t>(100, uninterrupted.count() * 9 / 10));
-    std::printf("uninterrupted run: %lld ms; seed %u\n", static_cast<long long>(uninterrupted.count()), seed);
-
+    // Kill points: after a random number of documents is checkpointed, plus a random delay
+    // that lands anywhere in a batch (its read, its checkpoint, its write, the server's work).
+    std::uniform_int_distribution<int64_t> progress(0, documents - 2 * batch);
+    std::uniform_int_distribution<int> delay_ms(0, 400);
+    std::printf("seed %u\n", seed);
     int killed = 0;
     for (int attempt = 0; killed < trials() && attempt < trials() * 3; ++attempt) {
       db.drop();
       load(db, documents);
-      std::chrono::milliseconds at(point(random));
-      if (!up_killed_after(registry, batch, at)) {
-        std::printf("trial %d: the run ended before %lld ms; not counted\n", attempt, static_cast<long long>(at.count()));
+      int64_t processed = progress(random);
+      std::chrono::milliseconds delay(delay_ms(random));
+      std::string at = std::to_string(processed) + " documents + " + std::to_string(delay.count()) + " ms";
+      if (!up_killed_at(registry, batch, processed, delay)) {
+        std::printf("trial %d: the run ended before %s; not counted\n", attempt, at.c_str());
         continue;
       }
       ++killed;
       auto history = Runner(db, registry, runner_options(batch)).history();
       ASSERT_FALSE(history.empty() && history.back().status == RunStatus::applied)
-          << "killed at " << at.count() << " ms, yet the run was recorded as finished";
+          << "killed at " << at << ", yet the run was recorded as finished";
       Runner(db, registry, runner_options(batch)).up();
-      EXPECT_EQ(collection_hash(db), expected) << "killed at " << at.count() << " ms (seed " << seed << ")";
+      EXPECT_EQ(collection_hash(db), expected) << "killed at " << at << " (seed " << seed << ")";
       EXPECT_EQ(db.collection("people").count_documents({}), documents);
       history = Runner(db, registry, runner_options(batch)).history();
       ASSERT_GE(history.size(), 1u);
@@ -164,8 +162,7 @@ class CrashTest : public testing::ServerTest {
       if (history.size() >= 2) {
         EXPECT_EQ(history.front().status, RunStatus::running) << "the killed run stays 'running'";
       }
-      std::printf("trial %d: killed at %lld ms; %zu runs in the changelog; hash %s\n", attempt,
-                  static_cast<long long>(at.count()), history.size(),
+      std::printf("trial %d: killed at %s; %zu runs in the changelog; hash %s\n", attempt, at.c_str(), history.size(),
                   collection_hash(db) == expected ? "equal" : "DIFFERENT");
     }
     EXPECT_EQ(killed, trials()) << "runs killed part way";

@@ -12,6 +12,7 @@
 #include <cstdlib>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "migrate/runner_process.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -52,21 +53,8 @@ class MemoryTest : public testing::ServerTest {
         batch.clear();
       }
     }
-    std::string uri = testing::server_uri(), name = db.name();
-    std::fflush(nullptr);
-    pid_t child = fork();
-    if (child == 0) {
-      int code = 0;
-      try {
-        Client own(uri);
-        Registry registry = split_names();
-        Runner(own.database(name), registry).up();
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "runner: %s\n", e.what());
-        code = 1;
-      }
-      _exit(code);
-    }
+    Registry registry = split_names();
+    pid_t child = testing::fork_up(testing::server_uri(), db.name(), registry, {});
     int status = 0;
     rusage usage{};
     EXPECT_EQ(wait4(child, &status, 0, &usage), child);

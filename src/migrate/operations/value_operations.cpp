@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
@@ -482,7 +483,7 @@ class Transform final : public Operation {
         std::optional<bson::Document> update = changed(document);
         if (!update) continue;
         if (keeps_originals()) originals.push_back(document);
-        writes.update_one(detail::id_of(document), *update);
+        writes.update_one(unchanged_since_read(document, *update), *update);
       }
       stats.backed_up += backup.keep(originals);
     });
@@ -527,6 +528,35 @@ class Transform final : public Operation {
                            shown(document["_id"]) + "; return {\"$set\": {...}} and the like");
     }
     return update;
+  }
+
+  // {_id, and every top-level field the update touches as it was read}: the update applies
+  // to the document only while those fields are unchanged. A second application of an update
+  // that changed something therefore matches nothing, even when it comes from a killed
+  // runner's command that the server was still carrying out after its lease had expired.
+  bson::Document unchanged_since_read(bson::DocumentView document, bson::DocumentView update) const {
+    std::set<std::string> fields;
+    for (const auto& op : update) {
+      if (op.type() != bson::Type::document) continue;
+      for (const auto& field : op.as_document()) {
+        fields.insert(std::string(field.key().substr(0, field.key().find('.'))));
+        if (op.key() == "$rename" && field.type() == bson::Type::string) {
+          std::string_view target = field.as_string();
+          fields.insert(std::string(target.substr(0, target.find('.'))));
+        }
+      }
+    }
+    bson::Builder filter;
+    filter.append("_id", document["_id"]);
+    for (const std::string& field : fields) {
+      if (field == "_id") continue;
+      if (auto value = document.find(field)) {
+        filter.append(field, [&](bson::Builder& f) { f.append("$eq", *value); });
+      } else {
+        filter.append(field, [](bson::Builder& f) { f.append("$exists", false); });
+      }
+    }
+    return filter.extract();
   }
 
   // The rewrite: copy (transformed) into the new collection, build its indexes, check nothing
