@@ -560,18 +560,25 @@ class Transform final : public Operation {
   }
 
   // The rewrite: copy (transformed) into the new collection, build its indexes, check nothing
-  // was written meanwhile, swap. Every stage can be resumed: the copy from its checkpoints,
-  // the swap from which of the three collections exist.
+  // was written meanwhile, swap. Every stage can be resumed: the copy from its loops'
+  // checkpoints, the swap from its own. A backup left from elsewhere is refused, never taken
+  // for a finished swap.
   OperationStats rewrite(const StepContext& context) const {
     const Database& db = context.database;
     std::string shadow_name = rewrite_name(context), backup_name = context.backup_collection(*this);
     OperationStats stats{name()};
-    if (db.has_collection(backup_name) && !db.has_collection(shadow_name)) {
-      return stats;  // killed after the swap, before the step was recorded as finished
-    }
-    if (!db.has_collection(collection_) && db.has_collection(shadow_name) && db.has_collection(backup_name)) {
-      db.collection(shadow_name).rename(collection_);  // killed between the two renames
-      return stats;
+    // The swap's own checkpoint, saved before the first rename: a run killed during the swap
+    // is finished from it, whichever rename it had got to.
+    std::string swap_key = context.checkpoints ? context.checkpoints->step_key() + ":swap" : std::string();
+    Checkpoint swapping{name() + " (swap)"};
+    swapping.phase = "swapping";
+    if (context.checkpoints) {
+      auto resumed = context.checkpoints->resumed(swap_key, swapping.operation);
+      if (resumed && resumed->phase == swapping.phase) {
+        if (db.has_collection(collection_) && !db.has_collection(backup_name)) db.collection(collection_).rename(backup_name);
+        if (!db.has_collection(collection_) && db.has_collection(shadow_name)) db.collection(shadow_name).rename(collection_);
+        return stats;
+      }
     }
     if (db.has_collection(backup_name)) {
       throw MigrationError(name() + ": " + backup_name + " exists already; it holds the original of an earlier rewrite: drop or rename it first");
@@ -615,6 +622,7 @@ class Transform final : public Operation {
                            ": it was written to during the rewrite; stop the writes, drop " + shadow_name +
                            " and run up again (the original is untouched)");
     }
+    if (context.checkpoints) context.checkpoints->save(swap_key, swapping);
     source.rename(backup_name);
     db.collection(shadow_name).rename(collection_);
     stats.backed_up = now;
