@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "fnv1a.hpp"
 #include "process.hpp"
 
 namespace mongo_orm::migrate {
@@ -27,21 +28,16 @@ std::string_view to_string(Direction direction) noexcept { return stored_name(di
 std::string_view to_string(RunStatus status) noexcept { return stored_name(status); }
 
 std::string checksum_of(const Migration& migration) {
-  uint64_t hash = 14695981039346656037ULL;
+  detail::Fnv1a64 hash;
   auto mix = [&](std::string_view text) {
-    for (unsigned char c : text) {
-      hash ^= c;
-      hash *= 1099511628211ULL;
-    }
-    hash ^= 0xff;  // field separator, so ("ab", "c") and ("a", "bc") differ
-    hash *= 1099511628211ULL;
+    hash.add(text).add("\xff");  // field separator, so ("ab", "c") and ("a", "bc") differ
   };
   mix(migration.version);
   mix(migration.description);
   mix(migration.fingerprint);
   for (const Step& step : migration.steps) mix(step->name());
   char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash.value()));
   return text;
 }
 

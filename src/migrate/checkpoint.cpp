@@ -2,16 +2,12 @@
 #include "mongo_orm/migrate/checkpoint.hpp"
 
 #include "mongo_orm/bson/builder.hpp"
+#include "fnv1a.hpp"
 
 namespace mongo_orm::migrate {
 
 int64_t content_hash(bson::DocumentView document) noexcept {
-  uint64_t hash = 14695981039346656037ULL;
-  for (std::size_t i = 0; i < document.length(); ++i) {
-    hash ^= document.data()[i];
-    hash *= 1099511628211ULL;
-  }
-  return static_cast<int64_t>(hash);
+  return static_cast<int64_t>(detail::Fnv1a64{}.add(document.data(), document.length()).value());
 }
 
 bson::Document Checkpoint::to_document() const {

@@ -51,6 +51,15 @@ class Element {
     expect(Type::int64);
     return bson_iter_int64_unsafe(&iter_);
   }
+  // An int32, int64 or double as a double; nothing for any other type.
+  std::optional<double> number() const noexcept {
+    switch (type()) {
+      case Type::int32: return bson_iter_int32_unsafe(&iter_);
+      case Type::int64: return static_cast<double>(bson_iter_int64_unsafe(&iter_));
+      case Type::double_: return bson_iter_double_unsafe(&iter_);
+      default: return std::nullopt;
+    }
+  }
   bool as_bool() const {
     expect(Type::boolean);
     return bson_iter_bool_unsafe(&iter_);

@@ -237,7 +237,7 @@ class CopyCollection final : public Operation {
         if (!copied[i] && newly_recorded[i]) forget.delete_one(ids[i]);
       }
       forget.execute();
-    });
+    }, {.leaves_source_alone = true});
     stats.matched = totals.matched;
     return stats;
   }
@@ -249,7 +249,7 @@ class CopyCollection final : public Operation {
         [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
           for (const bson::Document& id : batch) writes.delete_one(id);
         },
-        {}, &target);
+        {.write_to = &target});
     inserted_ids.drop();
     return {"undo " + name(), totals.matched, totals.deleted};
   }

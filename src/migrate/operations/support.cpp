@@ -142,9 +142,11 @@ bson::Document after_id(bson::DocumentView filter, const bson::Value& last) {
 }  // namespace
 
 BatchTotals for_each_batch(const StepContext& context, const Collection& collection, bson::DocumentView filter,
-                           const std::string& label, const BatchFill& fill, const FindOptions& read,
-                           const Collection* write_to) {
+                           const std::string& label, const BatchFill& fill, const BatchLoop& loop) {
   if (context.batch.size <= 0) throw InvalidRequestError(label + ": the batch size must be positive");
+  const FindOptions& read = loop.read;
+  const Collection* write_to = loop.write_to;
+  bool journaled = !loop.leaves_source_alone && !write_to;
   BatchTotals totals;
 
   // Where an interrupted run left this loop.
@@ -204,19 +206,22 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
   };
   auto flush = [&] {
     if (batch.empty()) return;
-    // The pre-images go to the checkpoint before anything is written.
-    checkpoint.pending_ids.clear();
-    checkpoint.pending_hashes.clear();
-    for (const bson::Document& document : batch) {
-      checkpoint.pending_ids.emplace_back(document["_id"]);
-      checkpoint.pending_hashes.push_back(content_hash(document));
+    // A journaled loop saves the pre-images to the checkpoint before anything is written.
+    if (journaled) {
+      checkpoint.pending_ids.clear();
+      checkpoint.pending_hashes.clear();
+      for (const bson::Document& document : batch) {
+        checkpoint.pending_ids.emplace_back(document["_id"]);
+        checkpoint.pending_hashes.push_back(content_hash(document));
+      }
+      save();
     }
-    save();
     // A bulk write runs once, so every attempt fills a new one; an attempt after a failure
-    // writes only the documents the failed one did not change.
+    // writes only the documents the failed one did not change (all of them again when the
+    // loop leaves its source alone).
     bool first = true;
     std::optional<BulkWriteResult> sent = with_retries(context, label, [&]() -> std::optional<BulkWriteResult> {
-      if (std::exchange(first, false)) return write(batch);
+      if (std::exchange(first, false) || !journaled) return write(batch);
       return write(still_as_read(checkpoint.pending_ids, checkpoint.pending_hashes));
     });
     if (sent) {
@@ -231,6 +236,7 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
     checkpoint.processed += static_cast<int64_t>(batch.size());
     checkpoint.last_id = bson::Value(batch.back()["_id"]);
     batch.clear();
+    if (!journaled) save();
     if (report) {
       progress.done = checkpoint.processed;
       progress.elapsed = std::chrono::steady_clock::now() - started;
@@ -374,14 +380,10 @@ void build_level(bson::Builder& out, bson::DocumentView original, const Changes&
     if (sets_below(change)) out.append(key, [&](bson::Builder& nested) { build_level(nested, bson::DocumentView(), change, where, prefix + key + "."); });
   }
 }
-bool is_number(bson::Type type) {
-  return type == bson::Type::int32 || type == bson::Type::int64 || type == bson::Type::double_;
-}
-
 // {"": current + by}, as $inc computes it: int32 grows to int64 on overflow, a double makes a
 // double, a missing field takes `by`.
 bson::Document incremented(const std::optional<bson::Element>& current, const bson::Element& by, const std::string& where) {
-  if (!is_number(by.type())) {
+  if (!by.number()) {
     throw InvalidRequestError(where + ": $inc of '" + std::string(by.key()) + "' by a value that is not a number");
   }
   bson::Builder out;
@@ -389,19 +391,12 @@ bson::Document incremented(const std::optional<bson::Element>& current, const bs
     out.append("", by);
     return out.extract();
   }
-  if (!is_number(current->type())) {
+  if (!current->number()) {
     throw InvalidRequestError(where + ": $inc of '" + std::string(by.key()) + "', which holds a value that is not a number");
   }
-  auto as_double = [](const bson::Element& e) {
-    switch (e.type()) {
-      case bson::Type::int32: return static_cast<double>(e.as_int32());
-      case bson::Type::int64: return static_cast<double>(e.as_int64());
-      default: return e.as_double();
-    }
-  };
   auto as_int64 = [](const bson::Element& e) { return e.type() == bson::Type::int32 ? e.as_int32() : e.as_int64(); };
   if (current->type() == bson::Type::double_ || by.type() == bson::Type::double_) {
-    out.append("", as_double(*current) + as_double(by));
+    out.append("", *current->number() + *by.number());
   } else {
     int64_t sum = 0;
     if (__builtin_add_overflow(as_int64(*current), as_int64(by), &sum)) {
@@ -513,7 +508,7 @@ BatchTotals Backup::restore_paths(const StepContext& context, const Collection& 
       writes.update_one(id_of(original), update.view());
     }
   };
-  return for_each_batch(context, backup_, {}, label, fill, {}, &target);
+  return for_each_batch(context, backup_, {}, label, fill, {.write_to = &target});
 }
 
 BatchTotals Backup::restore_documents(const StepContext& context, const Collection& target,
@@ -521,7 +516,7 @@ BatchTotals Backup::restore_documents(const StepContext& context, const Collecti
   auto fill = [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
     for (const bson::Document& original : batch) writes.replace_one(id_of(original), original);
   };
-  return for_each_batch(context, backup_, {}, label, fill, {}, &target);
+  return for_each_batch(context, backup_, {}, label, fill, {.write_to = &target});
 }
 
 Quarantine::Quarantine(const StepContext& context, const Operation& operation, std::string collection)

@@ -40,9 +40,16 @@ struct BatchTotals {
   int64_t batches = 0;
 };
 using BatchFill = std::function<void(const std::vector<bson::Document>& batch, BulkWrite& writes)>;
+struct BatchLoop {
+  FindOptions read{};
+  const Collection* write_to = nullptr;  // where the bulk writes go; default: the collection read
+  // The loop never writes the documents it reads (it copies them elsewhere, keeping what is
+  // there), so a batch written twice changes nothing: its checkpoint keeps the last _id only,
+  // without the pre-images of the pending batch. Implied by `write_to`.
+  bool leaves_source_alone = false;
+};
 BatchTotals for_each_batch(const StepContext& context, const Collection& collection, bson::DocumentView filter,
-                           const std::string& label, const BatchFill& fill, const FindOptions& read = {},
-                           const Collection* write_to = nullptr);
+                           const std::string& label, const BatchFill& fill, const BatchLoop& loop = {});
 
 // The document `update` ({$set: {...}, $unset: {...}, $inc: {...}}, dotted paths) makes of
 // `document`, computed here rather than by the server. Refuses other operators, paths

@@ -604,11 +604,12 @@ class Transform final : public Operation {
         detail::insert_keeping_existing(shadow, documents);
       };
     };
-    auto totals = detail::for_each_batch(context, source, filter_, name() + " (rewrite)", copy(true));
+    detail::BatchLoop copying{.leaves_source_alone = true};
+    auto totals = detail::for_each_batch(context, source, filter_, name() + " (rewrite)", copy(true), copying);
     stats.matched = totals.matched;
     if (!filter_.empty()) {
       bson::Document rest = bson::Builder{}.append("$nor", [&](bson::ArrayBuilder& list) { list.append(filter_.view()); }).extract();
-      detail::for_each_batch(context, source, rest, name() + " (rewrite, unchanged)", copy(false));
+      detail::for_each_batch(context, source, rest, name() + " (rewrite, unchanged)", copy(false), copying);
     }
     std::vector<IndexModel> indexes;
     for (const bson::Document& spec : source.list_indexes()) {
@@ -646,7 +647,7 @@ class Transform final : public Operation {
     auto totals = detail::for_each_batch(context, db.collection(shadow_name), {}, "undo " + name() + " (new documents)",
                                          [&](const std::vector<bson::Document>& batch, BulkWrite&) {
       stats.modified += detail::insert_keeping_existing(restored, batch);
-    });
+    }, {.leaves_source_alone = true});
     stats.matched = totals.matched;
     db.collection(shadow_name).drop();
     return stats;
@@ -811,15 +812,7 @@ class DedupeForUnique final : public Operation {
   }
   // Orders two values of the same kind; values of different BSON types order by type number.
   static int compare(const bson::Element& a, const bson::Element& b) {
-    auto number = [](const bson::Element& e) -> std::optional<double> {
-      switch (e.type()) {
-        case bson::Type::int32: return e.as_int32();
-        case bson::Type::int64: return static_cast<double>(e.as_int64());
-        case bson::Type::double_: return e.as_double();
-        default: return std::nullopt;
-      }
-    };
-    if (auto x = number(a), y = number(b); x && y) return *x < *y ? -1 : *x > *y ? 1 : 0;
+    if (auto x = a.number(), y = b.number(); x && y) return *x < *y ? -1 : *x > *y ? 1 : 0;
     if (a.type() != b.type()) return static_cast<int>(a.type()) < static_cast<int>(b.type()) ? -1 : 1;
     switch (a.type()) {
       case bson::Type::string: return a.as_string().compare(b.as_string());
