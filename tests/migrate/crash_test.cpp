@@ -23,6 +23,7 @@
 #include "mongo_orm/mongo_orm.hpp"
 #include "migrate/runner_process.hpp"
 #include "support/server.hpp"
+#include "support/split_name.hpp"
 
 namespace mongo_orm::migrate {
 namespace {
@@ -34,18 +35,7 @@ constexpr const char* version = "2023.01.001";
 Registry split_names() {
   Registry registry;
   registry.add({.version = version, .description = "split name into first_name and last_name",
-                .steps = {ops::transform("people", {}, [](bson::DocumentView person) -> std::optional<bson::Document> {
-                  auto name = person.find("name");
-                  if (!name || name->type() != bson::Type::string) return std::nullopt;
-                  std::string_view whole = name->as_string();
-                  std::size_t space = whole.find(' ');
-                  std::string first(whole.substr(0, space));
-                  std::string last(space == std::string_view::npos ? "" : whole.substr(space + 1));
-                  return bson::Builder{}
-                      .append("$set", [&](bson::Builder& set) { set.append("first_name", first).append("last_name", last); })
-                      .append("$unset", [](bson::Builder& unset) { unset.append("name", ""); })
-                      .extract();
-                }, {.label = "split"})}});
+                .steps = {ops::transform("people", {}, testing::split_name_update, {.label = "split"})}});
   return registry;
 }
 
