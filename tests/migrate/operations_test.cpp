@@ -338,6 +338,24 @@ TEST_F(OperationsTest, CopyCollectionTransformsInBatchesAndUndoDeletesOnlyTheCop
   EXPECT_EQ(difference(before, snapshot(db)), "");
 }
 
+TEST_F(OperationsTest, CopyCollectionResumedAfterAKillDoesNotLetUndoDeleteTheTargetsOwnDocuments) {
+  load("old_users", {R"({"_id": 1, "name": "A"})", R"({"_id": 2, "name": "B"})"});
+  load("users", {R"({"_id": 1, "name": "the target's own"})"});
+  Registry registry = one({ops::copy_collection("old_users", "users")});
+  // A run killed after recording the _ids of its batch and before forgetting the one the target
+  // already had: both _ids are in the record, only _id 2 is a copy.
+  const Migration& migration = *registry.find("1");  // NOLINT: registered above
+  Collection recorded = db.collection(backup_collection_name("1", migration.steps[0]->name()));
+  recorded.insert_many(std::vector<bson::Document>{from_json(R"({"_id": 1})"), from_json(R"({"_id": 2})")});
+  db.collection("users").insert_one(from_json(R"({"_id": 2, "name": "B"})"));
+  Runner runner(db, registry);
+  runner.up();
+  EXPECT_EQ(recorded.count_documents({}), 1) << "the target's own _id is forgotten";
+  runner.down({.all = true});
+  EXPECT_EQ(count("users", R"({"_id": 1, "name": "the target's own"})"), 1);
+  EXPECT_EQ(count("users", "{}"), 1);
+}
+
 TEST_F(OperationsTest, TransformWritesInBatchesAndReportsProgress) {
   std::vector<bson::Document> docs;
   for (int i = 0; i < 250; ++i) docs.push_back(bson::Builder{}.append("_id", i).append("n", i).extract());

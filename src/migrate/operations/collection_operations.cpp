@@ -1,6 +1,7 @@
 // Operations on indexes and whole collections: create_index, drop_index, rename_collection,
 // copy_collection.
 #include <algorithm>
+#include <map>
 
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
@@ -232,9 +233,30 @@ class CopyCollection final : public Operation {
       std::vector<bool> copied = detail::insert_reporting(target, copies);
       stats.backed_up += std::count(copied.begin(), copied.end(), true);
       BulkWrite forget = inserted_ids.collection().bulk_write(false);
+      std::vector<std::size_t> recorded_before;  // by a run killed before it could forget
       for (std::size_t i = 0; i < copies.size(); ++i) {
         if (copied[i]) ++stats.modified;
         if (!copied[i] && newly_recorded[i]) forget.delete_one(ids[i]);
+        if (!copied[i] && !newly_recorded[i]) recorded_before.push_back(i);
+      }
+      // An _id an earlier run recorded and found in the target is the copy when the target
+      // holds exactly the copy; otherwise it is the target's own, and undo must not delete it.
+      if (!recorded_before.empty()) {
+        std::map<std::string, std::size_t> by_id;
+        for (std::size_t i : recorded_before) by_id.emplace(detail::id_bytes(copies[i]["_id"]), i);
+        bson::Document in = bson::Builder{}.append("_id", [&](bson::Builder& f) {
+          f.append("$in", [&](bson::ArrayBuilder& list) {
+            for (std::size_t i : recorded_before) list.append(copies[i]["_id"]);
+          });
+        }).extract();
+        for (bson::DocumentView there : target.find(in)) {
+          auto it = by_id.find(detail::id_bytes(there["_id"]));
+          if (it == by_id.end()) continue;
+          const bson::Document& copy = copies[it->second];
+          bool same = there.length() == copy.view().length() &&
+                      std::equal(there.data(), there.data() + there.length(), copy.view().data());
+          if (!same) forget.delete_one(ids[it->second]);
+        }
       }
       forget.execute();
     }, {.leaves_source_alone = true});

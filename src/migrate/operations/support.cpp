@@ -129,12 +129,12 @@ void throttle(const StepContext& context, int64_t done, std::chrono::steady_cloc
 }
 }  // namespace
 
-namespace {
-// The bytes of {"": id}: a key for an _id of any type.
-std::string id_key(const bson::Element& id) {
+std::string id_bytes(const bson::Element& id) {
   bson::Document holder = bson::Builder{}.append("", id).extract();
   return std::string(reinterpret_cast<const char*>(holder.view().data()), holder.view().length());
 }
+
+namespace {
 
 bson::Document after_id(bson::DocumentView filter, const bson::Value& last) {
   return both(filter, bson::Builder{}.append("_id", [&](bson::Builder& f) { f.append("$gt", last); }).extract());
@@ -167,7 +167,7 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
   // were read: a write the server applied before a failure or a kill is not applied again.
   auto still_as_read = [&](const std::vector<bson::Value>& ids, const std::vector<int64_t>& hashes) {
     std::map<std::string, int64_t> expected;
-    for (std::size_t i = 0; i < ids.size(); ++i) expected.emplace(id_key(ids[i].get()), hashes[i]);
+    for (std::size_t i = 0; i < ids.size(); ++i) expected.emplace(id_bytes(ids[i].get()), hashes[i]);
     bson::Document in = bson::Builder{}.append("_id", [&](bson::Builder& f) {
       f.append("$in", [&](bson::ArrayBuilder& list) {
         for (const bson::Value& id : ids) list.append(id);
@@ -178,7 +178,7 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
     options.limit = 0;
     std::vector<bson::Document> unchanged;
     for (bson::DocumentView document : collection.find(both(filter, in), options)) {
-      auto it = expected.find(id_key(document["_id"]));
+      auto it = expected.find(id_bytes(document["_id"]));
       if (it != expected.end() && it->second == content_hash(document)) unchanged.emplace_back(document);
     }
     return unchanged;

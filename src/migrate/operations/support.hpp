@@ -56,6 +56,9 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
 // through arrays and a $set below a value that is not a document, naming the path and `where`.
 bson::Document apply_update(bson::DocumentView document, bson::DocumentView update, const std::string& where);
 
+// The bytes of {"": id}: a map key for an _id of any type.
+std::string id_bytes(const bson::Element& id);
+
 // Batches a client-side operation would need for `documents`.
 int64_t batches_for(const StepContext& context, int64_t documents);
 
