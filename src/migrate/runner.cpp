@@ -1,7 +1,6 @@
 // Running migrations: ordering, refusals, preflight, plans, the lock, the changelog.
 #include "mongo_orm/migrate/runner.hpp"
 
-
 #include <algorithm>
 #include <set>
 

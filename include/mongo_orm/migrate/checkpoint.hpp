@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "mongo_orm/bson/document.hpp"
+#include "mongo_orm/migrate/changelog.hpp"
 #include "mongo_orm/migrate/operation.hpp"
+#include "mongo_orm/model/schema.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -27,14 +29,27 @@ struct Checkpoint {
   bool done = false;                     // the loop finished
   std::optional<bson::Value> last_id{};  // every document up to this _id (in _id order) is done
   int64_t processed = 0;                 // documents read so far
-  std::string phase{};                   // an operation's own stage (rewrite: "copied", "swapped")
+  std::string phase{};                   // an operation's own stage (rewrite: "swapping")
   std::vector<bson::Value> pending_ids{};  // the batch being written ...
   std::vector<int64_t> pending_hashes{};   // ... and the hash of each document as it was read
   std::optional<OperationStats> result{};  // a finished step: what it did
 
   bson::Document to_document() const;
+  // Throws DecodeError naming the field that does not read; a pending batch whose _ids and
+  // hashes do not pair up is dropped.
   static Checkpoint from_document(bson::DocumentView document);
 };
+inline auto define_schema(model::SchemaTag<Checkpoint>) {
+  return model::schema<Checkpoint>()
+      .field(&Checkpoint::operation, "operation")
+      .field(&Checkpoint::done, "done")
+      .field(&Checkpoint::processed, "processed")
+      .field(&Checkpoint::phase, "phase")
+      .field(&Checkpoint::last_id, "last_id")
+      .field(&Checkpoint::pending_ids, "pending_ids")
+      .field(&Checkpoint::pending_hashes, "pending_hashes")
+      .field(&Checkpoint::result, "result");
+}
 
 // FNV-1a 64 over a document's BSON bytes: equal for byte-identical documents.
 int64_t content_hash(bson::DocumentView document) noexcept;

@@ -53,7 +53,8 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
 
 // The document `update` ({$set: {...}, $unset: {...}, $inc: {...}}, dotted paths) makes of
 // `document`, computed here rather than by the server. Refuses other operators, paths
-// through arrays and a $set below a value that is not a document, naming the path and `where`.
+// through arrays and a $set below a value that is not a document, naming the path; every
+// message starts with `where`.
 bson::Document apply_update(bson::DocumentView document, bson::DocumentView update, const std::string& where);
 
 // The bytes of {"": id}: a map key for an _id of any type.

@@ -588,6 +588,7 @@ class Transform final : public Operation {
       db.create_collection(shadow_name);  // before any cursor is open (FerretDB)
     }
     Collection source = db.collection(collection_), shadow = db.collection(shadow_name);
+    const std::string operation = name();
     auto copy = [&](bool transform) {
       return [&, transform](const std::vector<bson::Document>& batch, BulkWrite&) {
         std::vector<bson::Document> documents;
@@ -595,7 +596,12 @@ class Transform final : public Operation {
         for (const bson::Document& document : batch) {
           std::optional<bson::Document> update = transform ? changed(document) : std::nullopt;
           if (update) {
-            documents.push_back(detail::apply_update(document, *update, name() + ", _id " + shown(document["_id"])));
+            try {
+              documents.push_back(detail::apply_update(document, *update, operation));
+            } catch (const InvalidRequestError& e) {
+              // The _id is rendered only for the error, not for every document copied.
+              throw InvalidRequestError(operation + ", _id " + shown(document["_id"]) + std::string(e.what()).substr(operation.size()));
+            }
             ++stats.modified;
           } else {
             documents.push_back(document);
