@@ -19,6 +19,7 @@
 #include <mongoc/mongoc.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -61,12 +62,27 @@ Args parse(int argc, char** argv) {
     std::string flag = argv[i];
     if (i + 1 >= argc) usage(("missing value after " + flag).c_str());
     std::string value = argv[++i];
+    auto number = [&](auto convert) {
+      std::size_t used = 0;
+      try {
+        auto n = convert(value, &used);
+        if (used == value.size() && n >= 0) return n;
+      } catch (const std::exception&) {
+      }
+      usage((flag + " takes a number that is not negative, not '" + value + "'").c_str());
+    };
+    auto whole = [](const std::string& v, std::size_t* used) { return std::stoll(v, used); };
+    auto decimal = [](const std::string& v, std::size_t* used) { return std::stod(v, used); };
     if (flag == "--uri") args.uri = value;
     else if (flag == "--db") args.database = value;
-    else if (flag == "--documents") args.documents = std::stoll(value);
-    else if (flag == "--cap-seconds") args.cap_seconds = std::stod(value);
-    else if (flag == "--batch-size") args.batch = std::stoi(value);
-    else if (flag == "--done") args.done = std::stoll(value);
+    else if (flag == "--documents") args.documents = number(whole);
+    else if (flag == "--cap-seconds") args.cap_seconds = number(decimal);
+    else if (flag == "--batch-size") {
+      long long size = number(whole);
+      if (size < 1 || size > INT32_MAX) usage(("--batch-size takes 1 to 2147483647, not '" + value + "'").c_str());
+      args.batch = static_cast<int32_t>(size);
+    }
+    else if (flag == "--done") args.done = number(whole);
     else usage(("unknown option " + flag).c_str());
   }
   if (args.uri.empty()) usage("--uri is required");
