@@ -36,6 +36,13 @@ class InvalidRequestError : public Error {
   using Error::Error;
 };
 
+// A write through a handle that refuses writes (Client::read_only: what a dry run hands to a
+// migration's own code). Nothing was sent. Names the call, where it was aimed, and why.
+class ReadOnlyError : public InvalidRequestError {
+ public:
+  using InvalidRequestError::InvalidRequestError;
+};
+
 // The server lacks a capability the call needs (transactions, ...). Names the capability.
 class CapabilityError : public Error {
  public:

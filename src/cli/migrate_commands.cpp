@@ -29,7 +29,7 @@ struct MigrateOptions {
   std::string database;
   std::string directory;
   bool json = false;
-  int64_t lock_wait_ms = 0;
+  int64_t lock_wait_ms = migrate::LockOptions{}.ttl.count();  // a holder that is gone on another host frees it by then
   int32_t batch_size = 1000;
   double max_per_second = 0;
   int64_t pause_ms = 0;
@@ -179,6 +179,7 @@ int print_plan(const migrate::Plan& plan, bool json) {
             }
           });
           if (!m.error.empty()) b.append("error", m.error);
+          if (!m.uncounted.empty()) b.append("uncounted", m.uncounted);
         });
       }
     });
@@ -201,6 +202,9 @@ int print_plan(const migrate::Plan& plan, bool json) {
     }
     for (const auto& name : m.irreversible) std::cout << "    irreversible: " << name << "\n";
     if (!m.error.empty()) std::cout << "    dry run failed: " << m.error << "\n";
+    if (!m.uncounted.empty()) {
+      std::cout << "    not counted: its own code writes directly and was stopped there (" << m.uncounted << ")\n";
+    }
   }
   if (!plan.problems.empty()) {
     std::cout << "problems (nothing can run until they are fixed):\n";
@@ -262,7 +266,8 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
                           "MongoDB URI (default: $MONGODB_URI, else the embedded local server)");
   migrate_cmd->add_option("--database", options->database, "Database to migrate (default: the one the URI names)");
   migrate_cmd->add_option("--lock-wait-ms", options->lock_wait_ms,
-                          "How long to wait for another runner's lock before giving up");
+                          "How long to wait for another runner's lock before giving up (default: one lease, 30000)")
+      ->check(CLI::NonNegativeNumber);
   migrate_cmd->add_option("--dir", options->directory,
                           "Directory of JSON migration files to run beside the built-in ones");
   migrate_cmd->add_option("--batch-size", options->batch_size, "Documents per bulk write of client-side operations")
@@ -324,6 +329,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     auto printer = std::make_shared<ProgressPrinter>(stderr, isatty(fileno(stderr)) != 0);
     migrate::RunnerOptions runner_options;
     runner_options.lock.wait = std::chrono::milliseconds(options->lock_wait_ms);
+    runner_options.lock.notice = [](const std::string& text) { std::cerr << "mongo-orm: " << text << "\n"; };
     runner_options.batch = {options->batch_size, options->max_per_second, std::chrono::milliseconds(options->pause_ms)};
     if (!options->json) runner_options.progress = [printer](const migrate::Progress& p) { (*printer)(p); };
     migrate::Runner runner(database, combined, runner_options);

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "internal.hpp"
 #include "mongo_orm/driver/collection.hpp"
@@ -134,6 +135,41 @@ const std::string& Client::hosts() const noexcept { return state_->hosts; }
 
 Database Client::database(std::string_view name) const { return Database(*this, std::string(name)); }
 
+Client Client::read_only(std::string reason) const {
+  Client copy = *this;
+  copy.read_only_reason_ = std::make_shared<const std::string>(std::move(reason));
+  return copy;
+}
+
+void Client::check_writable(std::string_view call, std::string_view target) const {
+  if (!read_only_reason_) return;
+  throw ReadOnlyError(std::string(call) + " on " + std::string(target) + " refused: " + *read_only_reason_ +
+                      " (nothing was sent)");
+}
+
+namespace {
+
+// Commands that only read: the ones a read-only handle lets through run_command.
+bool reads_only(bson::DocumentView command) {
+  static const std::set<std::string, std::less<>> reads = {
+      "aggregate", "buildInfo", "collStats", "connectionStatus", "count", "dataSize", "dbStats", "distinct",
+      "explain", "find", "getMore", "getParameter", "hello", "hostInfo", "isMaster", "ismaster", "killCursors",
+      "listCollections", "listDatabases", "listIndexes", "ping", "serverStatus"};
+  auto first = command.begin();
+  if (first == command.end() || !reads.contains((*first).key())) return false;
+  if ((*first).key() != "aggregate") return true;
+  auto pipeline = command.find("pipeline");
+  if (!pipeline || pipeline->type() != bson::Type::array) return true;
+  for (auto stage : pipeline->as_array()) {
+    if (stage.type() != bson::Type::document) continue;
+    auto stage_doc = stage.as_document();
+    if (stage_doc.find("$out") || stage_doc.find("$merge")) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Database Client::default_database() const {
   const char* name = state_->uri ? mongoc_uri_get_database(state_->uri) : nullptr;
   if (!name || !*name) {
@@ -154,6 +190,11 @@ std::vector<std::string> Client::list_database_names() const {
 }
 
 bson::Document Client::run_command(std::string_view database, bson::DocumentView command) const {
+  if (read_only_reason_ && !reads_only(command)) {
+    auto first = command.begin();
+    check_writable(first == command.end() ? std::string("an empty command") : "command " + std::string((*first).key()),
+                   database);
+  }
   Lease lease = acquire();
   std::string db(database);
   bson_t cmd = command.as_bson();

@@ -61,7 +61,10 @@ void Collection::check_payload(DocumentView document) const {
   detail::check_payload(client_.capabilities(), document, namespace_name());
 }
 
+void Collection::check_writable(std::string_view call) const { client_.check_writable(call, namespace_name()); }
+
 InsertOneResult Collection::insert_one(DocumentView document) const {
+  check_writable("insert_one");
   check_payload(document);
   auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
@@ -169,7 +172,10 @@ std::vector<bson::Value> Collection::distinct(std::string_view field, DocumentVi
 
 Cursor Collection::aggregate(const std::vector<Document>& pipeline,
                              const AggregateOptions& options) const {
-  for (const Document& stage : pipeline) check_payload(stage);
+  for (const Document& stage : pipeline) {
+    if (stage.view().find("$out") || stage.view().find("$merge")) check_writable("aggregate with $out or $merge");
+    check_payload(stage);
+  }
   Builder command;
   command.append("pipeline", [&](bson::ArrayBuilder& stages) {
     for (const Document& stage : pipeline) stages.append(stage.view());
@@ -188,8 +194,9 @@ Cursor Collection::aggregate(const std::vector<Document>& pipeline,
   return Cursor(std::move(lease), coll.release(), cursor, namespace_name(), client_.hosts());
 }
 
-UpdateResult Collection::run_update(UpdateFunction function, DocumentView filter, DocumentView change,
-                                    const UpdateOptions& options) const {
+UpdateResult Collection::run_update(std::string_view call, UpdateFunction function, DocumentView filter,
+                                    DocumentView change, const UpdateOptions& options) const {
+  check_writable(call);
   const Capabilities& caps = client_.capabilities();
   detail::check_payload(caps, filter, namespace_name());
   detail::check_payload(caps, change, namespace_name());
@@ -208,7 +215,8 @@ UpdateResult Collection::run_update(UpdateFunction function, DocumentView filter
   return update_result_from(&reply.doc);
 }
 
-DeleteResult Collection::run_delete(DeleteFunction function, DocumentView filter) const {
+DeleteResult Collection::run_delete(std::string_view call, DeleteFunction function, DocumentView filter) const {
+  check_writable(call);
   detail::check_payload(client_.capabilities(), filter, namespace_name());
   Builder opts;
   bind_session(opts);
@@ -225,25 +233,25 @@ DeleteResult Collection::run_delete(DeleteFunction function, DocumentView filter
 
 UpdateResult Collection::update_one(DocumentView filter, DocumentView update,
                                     const UpdateOptions& options) const {
-  return run_update(mongoc_collection_update_one, filter, update, options);
+  return run_update("update_one", mongoc_collection_update_one, filter, update, options);
 }
 
 UpdateResult Collection::update_many(DocumentView filter, DocumentView update,
                                      const UpdateOptions& options) const {
-  return run_update(mongoc_collection_update_many, filter, update, options);
+  return run_update("update_many", mongoc_collection_update_many, filter, update, options);
 }
 
 UpdateResult Collection::replace_one(DocumentView filter, DocumentView replacement,
                                      const UpdateOptions& options) const {
-  return run_update(mongoc_collection_replace_one, filter, replacement, options);
+  return run_update("replace_one", mongoc_collection_replace_one, filter, replacement, options);
 }
 
 DeleteResult Collection::delete_one(DocumentView filter) const {
-  return run_delete(mongoc_collection_delete_one, filter);
+  return run_delete("delete_one", mongoc_collection_delete_one, filter);
 }
 
 DeleteResult Collection::delete_many(DocumentView filter) const {
-  return run_delete(mongoc_collection_delete_many, filter);
+  return run_delete("delete_many", mongoc_collection_delete_many, filter);
 }
 
 namespace {
@@ -259,6 +267,8 @@ struct FindAndModifyGuard {
 // One findAndModify: `change` is the update or replacement, or absent for a delete.
 std::optional<Document> Collection::find_and_modify(DocumentView filter, const DocumentView* change,
                                                     const FindOneAndModifyOptions& options) const {
+  check_writable(!change ? "find_one_and_delete" : starts_with_operator(*change) ? "find_one_and_update"
+                                                                                  : "find_one_and_replace");
   const Collection& self = *this;
   const Capabilities& caps = self.client().capabilities();
   detail::check_payload(caps, filter, self.namespace_name());
@@ -328,6 +338,7 @@ std::optional<Document> Collection::find_one_and_delete(DocumentView filter,
 }
 
 BulkWrite Collection::bulk_write(bool ordered) const {
+  check_writable("bulk_write");
   auto lease = this->lease();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   mongoc_collection_t* handle = coll.release();
@@ -360,6 +371,7 @@ std::string Collection::create_index(const IndexModel& index) const {
 }
 
 std::vector<std::string> Collection::create_indexes(const std::vector<IndexModel>& indexes) const {
+  check_writable("create_indexes");
   std::vector<std::string> names;
   Builder command;
   command.append("createIndexes", name_);
@@ -405,6 +417,7 @@ std::vector<Document> Collection::list_indexes() const {
 }
 
 void Collection::drop_index(std::string_view name) const {
+  check_writable("drop_index");
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   std::string index(name);
@@ -415,6 +428,7 @@ void Collection::drop_index(std::string_view name) const {
 }
 
 void Collection::drop() const {
+  check_writable("drop");
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_error_t error;
@@ -426,6 +440,7 @@ void Collection::drop() const {
 }
 
 Collection Collection::rename(std::string_view new_name, const RenameOptions& options) const {
+  check_writable("rename");
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   std::string target(new_name);

@@ -58,6 +58,7 @@ bool Database::has_collection(std::string_view name) const {
 }
 
 Collection Database::create_collection(std::string_view name, bson::DocumentView options) const {
+  client_.check_writable("create_collection", name_ + "." + std::string(name));
   auto lease = client_.acquire();
   DatabaseGuard db(lease.get(), name_);
   std::string coll_name(name);
@@ -71,6 +72,7 @@ Collection Database::create_collection(std::string_view name, bson::DocumentView
 }
 
 void Database::drop() const {
+  client_.check_writable("drop", name_);
   auto lease = client_.acquire();
   DatabaseGuard db(lease.get(), name_);
   bson_error_t error;

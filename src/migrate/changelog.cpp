@@ -55,6 +55,7 @@ model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Dire
   entry.pid = getpid();
   entry.lock_token = lock.token();
   entry.checkpoints = std::move(checkpoints);
+  entry.sequence = last_sequence() + 1;
   return entries_.insert(std::move(entry));
 }
 
@@ -79,10 +80,23 @@ void Changelog::finish(model::Tracked<ChangelogEntry>& entry, RunStatus status, 
   entries_.save(entry);
 }
 
+int64_t Changelog::last_sequence() const {
+  auto last = entries_.raw().find_one({}, {.sort = bson::Builder{}.append("sequence", -1).extract(),
+                                           .projection = bson::Builder{}.append("sequence", 1).extract()});
+  if (!last) return 0;
+  auto sequence = last->find("sequence");
+  if (!sequence) return 0;
+  switch (sequence->type()) {
+    case bson::Type::int64: return sequence->as_int64();
+    case bson::Type::int32: return sequence->as_int32();
+    default: return 0;
+  }
+}
+
 std::vector<ChangelogEntry> Changelog::history() const {
   std::vector<ChangelogEntry> runs;
-  // _id (an ObjectId made at the start of the run) orders runs by start.
-  for (auto& entry : entries_.find({}, {.sort = bson::Builder{}.append("_id", 1).extract()})) runs.push_back(*entry);
+  auto order = bson::Builder{}.append("sequence", 1).append("_id", 1).extract();
+  for (auto& entry : entries_.find({}, {.sort = std::move(order)})) runs.push_back(*entry);
   return runs;
 }
 

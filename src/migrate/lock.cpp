@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/driver/collection.hpp"
@@ -32,14 +33,59 @@ std::string describe_holder(const Collection& locks, const std::string& name) {
   return text;
 }
 
+// A holder on this machine, in this process table, whose process no longer runs will never
+// release or renew its lease: its lock document is deleted (only that one: the filter names its
+// owner) so that the next insert takes the lock under a new token. Returns whether it was.
+bool take_over_if_gone(const Collection& locks, const LockOptions& options, const std::string& identity) {
+  if (identity.empty()) return false;
+  auto holder = locks.find_one(Builder{}.append("_id", options.name).extract());
+  if (!holder) return true;  // released meanwhile: try again at once
+  auto text = [&](std::string_view key) {
+    auto e = holder->find(key);
+    return e && e->type() == bson::Type::string ? std::string(e->as_string()) : std::string();
+  };
+  auto number = [&](std::string_view key) -> int64_t {
+    auto e = holder->find(key);
+    if (!e) return 0;
+    return e->type() == bson::Type::int64 ? e->as_int64() : e->type() == bson::Type::int32 ? e->as_int32() : 0;
+  };
+  if (text("process_table") != identity) return false;
+  int64_t pid = number("pid");
+  if (pid == getpid() || !detail::process_gone(pid, number("pid_start"))) return false;
+  std::string owner = text("owner");
+  if (locks.delete_one(Builder{}.append("_id", options.name).append("owner", owner).extract()).deleted_count == 0) {
+    return true;  // someone else removed it first: try again
+  }
+  if (options.notice) {
+    options.notice("took over migration lock '" + options.name + "' from " + owner + ": its process " +
+                   std::to_string(pid) + " on this machine is gone");
+  }
+  return true;
+}
+
 }  // namespace
 
 std::chrono::system_clock::time_point server_time(const Database& database) {
-  bson::Document hello = database.client().run_command("admin", Builder{}.append("hello", 1).extract());
-  if (auto local = hello.find("localTime"); local && local->type() == bson::Type::date_time) {
-    return local->as_date_time().to_time_point();
+  return clock_of_hello(database.client().run_command("admin", Builder{}.append("hello", 1).extract()));
+}
+
+std::chrono::system_clock::time_point clock_of_hello(bson::DocumentView hello) {
+  auto local = hello.find("localTime");
+  std::optional<int64_t> millis;
+  if (local) {
+    switch (local->type()) {
+      case bson::Type::date_time: return local->as_date_time().to_time_point();
+      case bson::Type::int64: millis = local->as_int64(); break;
+      case bson::Type::int32: millis = local->as_int32(); break;
+      case bson::Type::double_: millis = static_cast<int64_t>(local->as_double()); break;
+      default: break;
+    }
   }
-  throw MigrationError("the server's hello reply has no localTime; lock expiry needs the server's clock");
+  if (!millis) {
+    throw MigrationError("the server's hello reply has no localTime (a date, or milliseconds since the epoch); "
+                         "lock expiry needs the server's clock");
+  }
+  return DateTime(*millis).to_time_point();
 }
 
 // Taking the lock is an insert on the fixed _id: the unique _id lets exactly one runner in,
@@ -50,6 +96,8 @@ std::chrono::system_clock::time_point server_time(const Database& database) {
 std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const LockOptions& options) {
   Collection locks = database.collection(options.collection);
   std::string owner = new_owner_id();
+  std::string identity = detail::process_table_identity();
+  bool told_waiting = false;
   auto deadline = std::chrono::steady_clock::now() + options.wait;
   while (true) {
     DateTime now = DateTime::from_time_point(server_time(database));
@@ -61,6 +109,8 @@ std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const Lo
                            .append("owner", owner)
                            .append("host", detail::host_name())
                            .append("pid", static_cast<int64_t>(getpid()))
+                           .append("pid_start", detail::process_start_ticks(getpid()))
+                           .append("process_table", identity)
                            .append("acquired_at", now)
                            .append("expires_at", DateTime(now.millis() + options.ttl.count()))
                            .extract());
@@ -75,6 +125,12 @@ std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const Lo
       return std::unique_ptr<LeaseLock>(new LeaseLock(locks, options, owner, token));
     } catch (const DuplicateKeyError&) {
       // Held by another runner and not expired.
+    }
+    if (take_over_if_gone(locks, options, identity)) continue;
+    if (!told_waiting && options.notice && options.wait.count() > 0) {
+      options.notice("waiting up to " + std::to_string(options.wait.count()) + " ms for migration lock '" +
+                     options.name + "', held by " + describe_holder(locks, options.name));
+      told_waiting = true;
     }
     if (std::chrono::steady_clock::now() + options.retry_interval > deadline) {
       throw LockBusyError("migration lock '" + options.name + "' in " + locks.namespace_name() + " is held by " +

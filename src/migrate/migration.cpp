@@ -10,7 +10,10 @@ namespace mongo_orm::migrate {
 MigrationContext::MigrationContext(const Database& database, const Capabilities& capabilities, std::string version,
                                    bool dry_run, BatchOptions batch, ProgressCallback progress,
                                    CheckpointLog* checkpoints)
-    : database(database),
+    : database(dry_run ? Database(database.client().read_only("a dry run of migration " + version +
+                                                               " writes nothing"),
+                                  database.name())
+                       : database),
       capabilities(capabilities),
       dry_run(dry_run),
       version_(std::move(version)),

@@ -358,6 +358,8 @@ Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Directio
     MigrationContext context(database_, database_.client().capabilities(), m->version, true, options_.batch);
     try {
       if (direction == Direction::up || m->reversible()) execute(*m, direction, context);
+    } catch (const ReadOnlyError& e) {
+      planned.uncounted = e.what();
     } catch (const std::exception& e) {
       planned.error = e.what();
       plan.problems.push_back(m->version + ": the dry run failed: " + e.what());

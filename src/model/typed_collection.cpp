@@ -37,18 +37,40 @@ int64_t next_sequence_value(const Collection& collection) {
   return seq.type() == bson::Type::int32 ? seq.as_int32() : seq.as_int64();
 }
 
+namespace {
+void append_chains(bson::Builder& builder, const char* op, const std::vector<std::string>& chains) {
+  builder.append(op, [&](bson::ArrayBuilder& list) {
+    for (const auto& chain : chains) list.append(chain);
+  });
+}
+}  // namespace
+
 Filter class_filter(const std::vector<std::string>& chains) {
   bson::Builder filter;
   if (chains.size() == 1) {
     filter.append("_cls", chains.front());
   } else {
-    filter.append("_cls", [&](bson::Builder& in) {
-      in.append("$in", [&](bson::ArrayBuilder& list) {
-        for (const auto& chain : chains) list.append(chain);
-      });
-    });
+    filter.append("_cls", [&](bson::Builder& in) { append_chains(in, "$in", chains); });
   }
   return filter.extract();
+}
+
+Filter unknown_class_filter(const std::vector<std::string>& known) {
+  return bson::Builder{}.append("_cls", [&](bson::Builder& nin) { append_chains(nin, "$nin", known); }).extract();
+}
+
+Filter read_scope(const std::vector<std::string>& mine, const std::vector<std::string>& known) {
+  if (mine.size() == known.size()) return Filter{};  // the root: every document is its own or unknown
+  return class_filter(mine) || unknown_class_filter(known);
+}
+
+void check_class_of(bson::DocumentView document, const std::vector<std::string>& mine,
+                    const std::vector<std::string>& known) {
+  std::string_view stored = checked_class(document, known);
+  if (std::find(mine.begin(), mine.end(), stored) == mine.end()) {
+    throw DecodeError::at("_cls", "'" + std::string(stored) + "' is another class of the hierarchy, not " +
+                                      mine.front() + (mine.size() > 1 ? " or one of its subclasses" : ""));
+  }
 }
 
 std::string_view checked_class(bson::DocumentView document, const std::vector<std::string>& known) {

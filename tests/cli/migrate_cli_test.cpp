@@ -86,5 +86,35 @@ TEST_F(MigrateCli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(migrate("").exit_code, 2);
 }
 
+// A deploy script's up then down at once, each in its own process, within the same second:
+// status, history and the next commands must follow the order they ran in.
+TEST_F(MigrateCli, UpThenDownFromTwoProcessesInOneSecondLeavesTheTruth) {
+  for (int round = 0; round < 6; ++round) {
+    ASSERT_EQ(migrate("up --to 2023.01.001").exit_code, 0);
+    ProcessRun down = migrate("down --steps 1");
+    ASSERT_EQ(down.exit_code, 0) << down.output;
+    ASSERT_EQ(down.output.find("reverted 2023.01.001"), 0u) << "round " << round << ": " << down.output;
+    ProcessRun status = migrate("status");
+    EXPECT_NE(status.output.find("2023.01.001     pending"), std::string::npos) << "round " << round << ": "
+                                                                                 << status.output;
+    EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": {"$exists": true}})")), 0);
+  }
+  ProcessRun history = migrate("history --json");
+  bson::Document runs = bson::from_json(history.output);
+  int64_t previous = 0;
+  std::string expected = "up";
+  for (bson::Element run : runs["runs"].as_array()) {
+    bson::Element sequence = run.as_document()["sequence"];
+    int64_t value = sequence.type() == bson::Type::int32 ? sequence.as_int32() : sequence.as_int64();
+    EXPECT_GT(value, previous);
+    previous = value;
+    EXPECT_EQ(run.as_document()["direction"].as_string(), expected) << history.output;
+    expected = expected == "up" ? "down" : "up";
+  }
+  EXPECT_EQ(previous, 12);
+  ProcessRun again = migrate("down --steps 1");
+  EXPECT_EQ(again.output, "nothing to do\n") << "the undo does not run twice";
+}
+
 }  // namespace
 }  // namespace mongo_orm

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "support/server.hpp"
@@ -147,6 +148,71 @@ TEST_F(ClientTest, LeaseGivesARawConnectionForInterop) {
   EXPECT_TRUE(mongoc_client_command_simple(lease.get(), "admin", cmd, nullptr, nullptr, &error))
       << error.message;
   bson_destroy(cmd);
+}
+
+// What a dry run hands to code it cannot see into: reads work, every write is refused before
+// it is sent, naming the call, the namespace and the reason.
+TEST_F(ClientTest, AReadOnlyHandleRefusesEveryWriteAndSendsNothing) {
+  Collection writable = db.collection("items");
+  writable.insert_one(Builder{}.append("_id", 1).append("n", 1).extract());
+  Client guarded = client().read_only("a dry run writes nothing");
+  EXPECT_TRUE(guarded.refuses_writes());
+  EXPECT_FALSE(client().refuses_writes());
+  Database database = guarded.database(db.name());
+  Collection items = database.collection("items");
+  bson::Document one = Builder{}.append("_id", 1).extract();
+  bson::Document inc = bson::from_json(R"({"$inc": {"n": 1}})");
+
+  EXPECT_EQ(items.count_documents({}), 1);
+  EXPECT_TRUE(items.find_one(one));
+  EXPECT_EQ(items.distinct("n").size(), 1u);
+  EXPECT_EQ(database.run_command(Builder{}.append("count", "items").extract())["n"].as_int32(), 1);
+  EXPECT_FALSE(database.list_collection_names().empty());
+
+  auto refused = [&](const std::function<void()>& write, const std::string& call) {
+    try {
+      write();
+      ADD_FAILURE() << call << " was not refused";
+    } catch (const ReadOnlyError& e) {
+      std::string message = e.what();
+      EXPECT_NE(message.find(call), std::string::npos) << message;
+      EXPECT_NE(message.find(db.name()), std::string::npos) << message;
+      EXPECT_NE(message.find("a dry run writes nothing"), std::string::npos) << message;
+    }
+  };
+  refused([&] { items.insert_one(Builder{}.append("_id", 2).extract()); }, "insert_one on " + db.name() + ".items");
+  refused([&] { items.insert_many(std::vector{Builder{}.append("_id", 3).extract()}); }, "bulk_write");
+  refused([&] { items.update_one(one, inc); }, "update_one");
+  refused([&] { items.update_many({}, inc); }, "update_many");
+  refused([&] { items.replace_one(one, Builder{}.append("n", 9).extract()); }, "replace_one");
+  refused([&] { items.delete_one(one); }, "delete_one");
+  refused([&] { items.delete_many({}); }, "delete_many");
+  refused([&] { items.find_one_and_update(one, inc); }, "find_one_and_update");
+  refused([&] { items.find_one_and_replace(one, Builder{}.append("n", 9).extract()); }, "find_one_and_replace");
+  refused([&] { items.find_one_and_delete(one); }, "find_one_and_delete");
+  refused([&] { items.bulk_write(); }, "bulk_write");
+  refused([&] { items.create_index({Builder{}.append("n", 1).extract()}); }, "create_indexes");
+  refused([&] { items.drop_index("n_1"); }, "drop_index");
+  refused([&] { items.rename("renamed"); }, "rename");
+  refused([&] { items.drop(); }, "drop");
+  refused([&] { items.aggregate({bson::from_json(R"({"$out": "copy"})")}); }, "$out");
+  refused([&] { database.create_collection("made"); }, "create_collection");
+  refused([&] { database.drop(); }, "drop on " + db.name());
+  refused([&] { database.run_command(bson::from_json(R"({"insert": "items", "documents": [{"_id": 4}]})")); },
+          "command insert");
+  refused([&] { database.run_command(bson::from_json(R"({"aggregate": "items", "pipeline": [{"$out": "c"}], "cursor": {}})")); },
+          "command aggregate");
+  try {
+    guarded.database("other").collection("x").insert_one(one);
+    ADD_FAILURE() << "a database taken from the read-only client again wrote";
+  } catch (const ReadOnlyError& e) {
+    EXPECT_NE(std::string(e.what()).find("insert_one on other.x"), std::string::npos) << e.what();
+  }
+
+  EXPECT_EQ(writable.count_documents({}), 1);
+  EXPECT_EQ((*writable.find_one(one))["n"].as_int32(), 1) << "nothing was written";
+  EXPECT_FALSE(db.has_collection("made"));
+  EXPECT_FALSE(db.has_collection("copy"));
 }
 
 }  // namespace

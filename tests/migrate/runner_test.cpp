@@ -149,5 +149,55 @@ TEST_F(RunnerTest, BaselineAdoptsAnExistingDatabase) {
   EXPECT_EQ(runner.up().versions, (std::vector<std::string>{"2023.01.002"}));
 }
 
+// docs/migrations.md's first example writes through ctx.database: a plan must not run that
+// write (it would be applied twice by plan then up), and must say it could not count it.
+TEST_F(RunnerTest, APlanNeverWritesWhateverTheMigrationsCodeDoes) {
+  Registry direct;
+  direct.add({.version = "1", .description = "bump a counter with a raw write",
+              .up = [](MigrationContext& ctx) {
+                ctx.database.collection("users").update_many({}, from_json(R"({"$inc": {"visits": 1}})"));
+              }});
+  Runner runner(db, direct);
+  Plan plan = runner.plan();
+  ASSERT_EQ(plan.migrations.size(), 1u);
+  EXPECT_EQ(plan.exit_code(), 1) << "work is pending; a write it could not count is not a problem";
+  EXPECT_NE(plan.migrations[0].uncounted.find("update_many on " + db.name() + ".users refused"), std::string::npos)
+      << plan.migrations[0].uncounted;
+  EXPECT_EQ(count(R"({"visits": {"$exists": true}})"), 0) << "the plan wrote";
+  EXPECT_FALSE(db.has_collection(Changelog::default_collection) && !runner.history().empty());
+  runner.up();
+  EXPECT_EQ(count(R"({"visits": 1})"), 2) << "applied exactly once";
+}
+
+// Runs are ordered by a sequence taken under the lock, not by their ObjectId _id, whose
+// order within one second depends on each process's random part.
+TEST_F(RunnerTest, RunsAreOrderedByTheirSequenceEvenWhenTheirIdsSayOtherwise) {
+  Runner runner(db, registry);
+  runner.up("2023.01.001");
+  runner.down({.steps = 1});
+  auto runs = runner.history();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].sequence, 1);
+  EXPECT_EQ(runs[1].sequence, 2);
+  // The down's record is given an _id that sorts before the up's, as a second process in the
+  // same second may make it: the order, and so the state, must not change.
+  Collection changelog = db.collection(Changelog::default_collection);
+  auto down = changelog.find_one(from_json(R"({"direction": "down"})"));
+  ASSERT_TRUE(down);
+  bson::Builder earlier;
+  for (bson::Element e : *down) {
+    if (e.key() == "_id") earlier.append("_id", bson::ObjectId::from_hex("000000000000000000000001"));
+    else earlier.append(e.key(), e);
+  }
+  changelog.delete_one(bson::Builder{}.append("_id", (*down)["_id"]).extract());
+  changelog.insert_one(earlier.extract());
+  runs = runner.history();
+  EXPECT_EQ(runs[0].direction, Direction::up);
+  EXPECT_EQ(runs[1].direction, Direction::down);
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending);
+  EXPECT_EQ(runner.up("2023.01.001").versions, std::vector<std::string>{"2023.01.001"});
+  EXPECT_EQ(runner.history().back().sequence, 3);
+}
+
 }  // namespace
 }  // namespace mongo_orm::migrate

@@ -44,6 +44,15 @@ class Client {
   static Client wrap(mongoc_client_pool_t* pool);
 
   Database database(std::string_view name) const;
+
+  // The same pool through a handle that refuses every write, as does every handle made from
+  // it (databases, collections, sessions, bulk writes, commands other than reads): each
+  // refusal is a ReadOnlyError naming the call, the namespace and `reason`, before anything is
+  // sent. Reads work as usual. A raw connection taken with acquire() is outside its reach.
+  Client read_only(std::string reason) const;
+  bool refuses_writes() const noexcept { return read_only_reason_ != nullptr; }
+  // ReadOnlyError when this handle refuses writes: `call` aimed at `target`.
+  void check_writable(std::string_view call, std::string_view target) const;
   // The database named in the URI path; ConfigurationError when the URI names none.
   Database default_database() const;
   std::vector<std::string> list_database_names() const;
@@ -92,6 +101,7 @@ class Client {
  private:
   explicit Client(std::shared_ptr<detail::ClientState> state) noexcept : state_(std::move(state)) {}
   std::shared_ptr<detail::ClientState> state_;
+  std::shared_ptr<const std::string> read_only_reason_;  // set: every write is refused
 };
 
 }  // namespace mongo_orm

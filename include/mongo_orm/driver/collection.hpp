@@ -90,6 +90,8 @@ class Collection {
   using DeleteFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_t*, bson_t*, bson_error_t*);
 
   static InsertManyResult insert_many_result(BulkWriteResult result);
+  // ReadOnlyError when this handle's client refuses writes (Client::read_only).
+  void check_writable(std::string_view call) const;
   // InvalidRequestError when a document carries values the server cannot store.
   void check_payload(bson::DocumentView document) const;
   // A connection for one operation: the session's when this handle is bound to one.
@@ -98,9 +100,9 @@ class Collection {
   // writes of documents take part in the session; administration (indexes, drop, rename)
   // does not.
   void bind_session(bson::Builder& opts) const;
-  UpdateResult run_update(UpdateFunction function, bson::DocumentView filter, bson::DocumentView change,
+  UpdateResult run_update(std::string_view call, UpdateFunction function, bson::DocumentView filter, bson::DocumentView change,
                           const UpdateOptions& options) const;
-  DeleteResult run_delete(DeleteFunction function, bson::DocumentView filter) const;
+  DeleteResult run_delete(std::string_view call, DeleteFunction function, bson::DocumentView filter) const;
   std::optional<bson::Document> find_and_modify(bson::DocumentView filter, const bson::DocumentView* change,
                                                 const FindOneAndModifyOptions& options) const;
 

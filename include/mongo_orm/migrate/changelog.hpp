@@ -43,6 +43,10 @@ inline auto define_schema(model::SchemaTag<OperationStats>) {
 
 struct ChangelogEntry {
   bson::ObjectId id;
+  // The run's place in the changelog: one more than the highest before it, taken under the
+  // lease lock, so runs order by it across processes and hosts (an ObjectId _id only orders by
+  // the second it was made). 0 for runs recorded before it existed: they order by _id, first.
+  int64_t sequence = 0;
   std::string version;
   std::string description;
   std::string checksum;
@@ -64,6 +68,7 @@ struct ChangelogEntry {
 inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
   return model::schema<ChangelogEntry>()
       .id(&ChangelogEntry::id)
+      .field(&ChangelogEntry::sequence, "sequence")
       .field(&ChangelogEntry::version, "version")
       .field(&ChangelogEntry::description, "description")
       .field(&ChangelogEntry::checksum, "checksum")
@@ -112,7 +117,7 @@ class Changelog {
   void finish(model::Tracked<ChangelogEntry>& entry, RunStatus status, const std::string& error,
               std::vector<OperationStats> operations, LeaseLock& lock) const;
 
-  // Every run, oldest first.
+  // Every run, oldest first (by sequence).
   std::vector<ChangelogEntry> history() const;
   // The state of every version that has runs.
   std::map<std::string, VersionState> state() const;
@@ -120,6 +125,8 @@ class Changelog {
   const Collection& raw() const noexcept { return entries_.raw(); }
 
  private:
+  int64_t last_sequence() const;
+
   model::TypedCollection<ChangelogEntry> entries_;
 };
 

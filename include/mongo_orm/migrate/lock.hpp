@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,11 +37,16 @@ struct LockOptions {
   std::chrono::milliseconds wait{0};            // how long acquire waits for a busy lock
   std::chrono::milliseconds retry_interval{250};
   bool renew_in_background = true;              // extend the lease every ttl / 3
+  // Told, once per acquisition, what acquire is doing beyond the plain case: waiting for a
+  // holder (who, and until when), or taking over from a holder whose process is gone.
+  std::function<void(const std::string&)> notice{};
 };
 
 class LeaseLock {
  public:
-  // Takes the lock, waiting up to options.wait; LockBusyError naming the holder otherwise.
+  // Takes the lock, waiting up to options.wait; LockBusyError naming the holder otherwise. A
+  // holder that is provably gone (its process, on this same machine and process table, no
+  // longer runs) is taken over at once, under a new fencing token.
   static std::unique_ptr<LeaseLock> acquire(const Database& database, const LockOptions& options = {});
   // Frees the lock whoever holds it (for a holder known to be gone); returns whether it was
   // held. The holder finds out at its next confirm(); the fencing token keeps rising.
@@ -70,8 +76,11 @@ class LeaseLock {
   std::jthread renewer_;  // last: stopped and joined before the members it uses go
 };
 
-// The server's current time (hello.localTime), so that every runner measures expiry by the
-// same clock.
+// The server's current time (hello.localTime, a date or integer milliseconds since the epoch),
+// so that every runner measures expiry by the same clock. MigrationError when the reply has
+// no clock at all.
 std::chrono::system_clock::time_point server_time(const Database& database);
+// The clock in a hello reply, read as server_time reads it.
+std::chrono::system_clock::time_point clock_of_hello(bson::DocumentView hello);
 
 }  // namespace mongo_orm::migrate

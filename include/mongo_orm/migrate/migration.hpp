@@ -22,7 +22,10 @@ class MigrationContext {
   MigrationContext(const Database& database, const Capabilities& capabilities, std::string version, bool dry_run,
                    BatchOptions batch = {}, ProgressCallback progress = {}, CheckpointLog* checkpoints = nullptr);
 
-  const Database& database;
+  // In a dry run, a handle that refuses every write (ReadOnlyError naming the call): a plan
+  // never writes, whatever the migration's code does. Built-in operations applied through
+  // apply() are estimated instead; code of its own should check dry_run and skip its writes.
+  const Database database;
   const Capabilities& capabilities;
   const bool dry_run;  // report what would change, change nothing
 

@@ -68,9 +68,13 @@ struct PlannedMigration {
   std::vector<std::string> irreversible{}; // steps that could not be undone afterwards
   bool runs_code = false;                  // an up function: only the operations it applies are counted
   std::string error{};                     // the dry run itself failed
+  // The migration's own code wrote directly (not through apply): the write was refused, as
+  // every write of a dry run is, so what follows it in that code is not counted. Names the call.
+  std::string uncounted{};
 };
 
-// A dry run: nothing is written and no lock is taken. The counts are taken from the data as it
+// A dry run: nothing is written and no lock is taken (the handles a migration's code receives
+// refuse every write). The counts are taken from the data as it
 // is now, so a step that depends on an earlier pending step is counted before that step.
 struct Plan {
   std::vector<PlannedMigration> migrations;

@@ -39,7 +39,7 @@ class ModelSet {
                           auto object = model::TypedCollection<T>::hydrate(document, ns);
                           throw_if_invalid(*object, document, ns);
                         },
-                        [](const Database& database) { return model::TypedCollection<T>(database).count(); }});
+                        [](const Database& database) { return model::TypedCollection<T>(database).count_known(); }});
     return *this;
   }
 
@@ -55,7 +55,7 @@ class ModelSet {
                           auto object = model::PolymorphicCollection<H>::hydrate(document, ns);
                           std::visit([&](auto& tracked) { throw_if_invalid(*tracked, document, ns); }, object);
                         },
-                        [](const Database& database) { return model::TypedCollection<Root>(database).count(); }});
+                        [](const Database& database) { return model::TypedCollection<Root>(database).count_known(); }});
     return *this;
   }
 

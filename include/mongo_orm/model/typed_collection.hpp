@@ -28,9 +28,18 @@ std::string describe_id(bson::DocumentView document);
 int64_t next_sequence_value(const Collection& collection);
 // {_cls: chain} for one class, {_cls: {$in: chains}} for a class with subclasses.
 Filter class_filter(const std::vector<std::string>& chains);
+// {_cls: {$nin: known}}: documents whose _cls names no class of the hierarchy (or is missing).
+Filter unknown_class_filter(const std::vector<std::string>& known);
+// What a read through a class of a hierarchy matches: its own and its subclasses' documents,
+// and those of no known class (so that they are reported, never skipped). Empty for the root.
+Filter read_scope(const std::vector<std::string>& mine, const std::vector<std::string>& known);
 // The stored _cls of a document; DecodeError naming the known classes when it is missing or
 // not one of `known`.
 std::string_view checked_class(bson::DocumentView document, const std::vector<std::string>& known);
+// checked_class against the whole hierarchy (`known`), then: DecodeError when the document is
+// of another class than `mine` and its subclasses.
+void check_class_of(bson::DocumentView document, const std::vector<std::string>& mine,
+                    const std::vector<std::string>& known);
 }  // namespace detail
 
 // A lazy cursor that decodes each document as it is reached: `for (auto& user : users.find())`.
@@ -189,13 +198,21 @@ class TypedCollection {
     auto document = raw_.find_one(filter.extract());
     if (!document) return std::nullopt;
     if (schema_of<T>().is_inheritable()) {
-      std::string_view stored = detail::checked_class(*document, schema_of<T>().hierarchy_chains());
+      std::string_view stored;
+      try {
+        stored = detail::checked_class(*document, schema_of<T>().hierarchy_chains());
+      } catch (const DecodeError& e) {
+        throw e.located(raw_.namespace_name(), detail::describe_id(*document));
+      }
       auto mine = schema_of<T>().matching_chains();
       if (std::find(mine.begin(), mine.end(), stored) == mine.end()) return std::nullopt;
     }
     return hydrate(*document);
   }
-  // Queries of a class in a hierarchy match its own and its subclasses' documents only.
+  // Queries of a class in a hierarchy match its own and its subclasses' documents. A document
+  // whose _cls names no class of the hierarchy raises DecodeError when it is reached (it might
+  // be one of this class's), naming the collection, its _id, the stored value and the known
+  // classes: it is never skipped as if the collection were empty.
   std::optional<Tracked<T>> find_one(const Filter& filter = {}, const FindOptions& options = {}) const {
     auto document = raw_.find_one(scoped(filter), options);
     if (!document) return std::nullopt;
@@ -215,8 +232,19 @@ class TypedCollection {
     return DecodingCursor<Partial>(raw_.find(scoped(filter), options), raw_.namespace_name(), &decode_partial<Partial>);
   }
 
-  int64_t count(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter)); }
-  bool exists(const Filter& filter = {}) const { return raw_.count_documents(scoped(filter), {.limit = 1}) > 0; }
+  // In a hierarchy, DecodeError (as find raises it) when a document of no known class matches:
+  // a count never leaves it out silently.
+  int64_t count(const Filter& filter = {}) const {
+    refuse_unknown_classes(filter);
+    return raw_.count_documents(own(filter));
+  }
+  // This class's documents only, leaving out those of no known class without raising: for
+  // reports that set it beside the stored total (verify's "loaded by the model").
+  int64_t count_known(const Filter& filter = {}) const { return raw_.count_documents(own(filter)); }
+  bool exists(const Filter& filter = {}) const {
+    refuse_unknown_classes(filter);
+    return raw_.count_documents(own(filter), {.limit = 1}) > 0;
+  }
 
   // Deletes a stored object by its _id; returns whether a document was deleted. With a version
   // field, a write made since the object was loaded raises ConflictError and deletes nothing.
@@ -236,16 +264,16 @@ class TypedCollection {
 
   // Typed updates; the version counter and modification time are maintained as on save.
   UpdateResult update_one(const Filter& filter, const Update& update, const UpdateOptions& options = {}) const {
-    return raw_.update_one(scoped(filter), tracked_update(update), options);
+    return raw_.update_one(own(filter), tracked_update(update), options);
   }
   UpdateResult update_many(const Filter& filter, const Update& update, const UpdateOptions& options = {}) const {
-    return raw_.update_many(scoped(filter), tracked_update(update), options);
+    return raw_.update_many(own(filter), tracked_update(update), options);
   }
   // Updates the first match (inserting one built from the filter's equalities when none
   // matches, if options.upsert) and returns it as a model, before or after the change.
   std::optional<Tracked<T>> find_one_and_update(const Filter& filter, const Update& update,
                                                 const FindOneAndModifyOptions& options = {}) const {
-    auto document = raw_.find_one_and_update(scoped(filter), tracked_update(update), options);
+    auto document = raw_.find_one_and_update(own(filter), tracked_update(update), options);
     if (!document) return std::nullopt;
     return hydrate(*document);
   }
@@ -254,7 +282,8 @@ class TypedCollection {
   std::vector<detail::query_value_t<M>> distinct(const FieldPath<M>& field, const Filter& filter = {}) const {
     using V = detail::query_value_t<M>;
     std::vector<V> values;
-    for (const bson::Value& value : raw_.distinct(field.path(), scoped(filter))) {
+    refuse_unknown_classes(filter);
+    for (const bson::Value& value : raw_.distinct(field.path(), own(filter))) {
       V decoded{};
       try {
         Codec<V>::decode(value.get(), decoded);
@@ -265,7 +294,8 @@ class TypedCollection {
     }
     return values;
   }
-  DeleteResult delete_many(const Filter& filter) const { return raw_.delete_many(scoped(filter)); }
+  // Writes touch this class's documents only, never those of an unknown class.
+  DeleteResult delete_many(const Filter& filter) const { return raw_.delete_many(own(filter)); }
 
   // The indexes declared on the model against the server's.
   IndexDiff index_diff() const { return diff_indexes(raw_, schema_of<T>().indexes()); }
@@ -277,7 +307,9 @@ class TypedCollection {
   static Tracked<T> hydrate(bson::DocumentView document, const std::string& namespace_name) {
     Tracked<T> tracked;
     try {
-      if (schema_of<T>().is_inheritable()) detail::checked_class(document, schema_of<T>().matching_chains());
+      if (schema_of<T>().is_inheritable()) {
+        detail::check_class_of(document, schema_of<T>().matching_chains(), schema_of<T>().hierarchy_chains());
+      }
       tracked.upgraded_ = upgraded<T>(document);
       schema_of<T>().decode(tracked.upgraded_ ? tracked.upgraded_->view() : document, tracked.value_);
     } catch (const DecodeError& e) {
@@ -363,10 +395,31 @@ class TypedCollection {
     return hydrate(document, namespace_name);
   }
 
+  // What reads match: see find.
   static Filter scoped(const Filter& filter) {
+    if (!schema_of<T>().is_inheritable()) return filter;
+    Filter by_class = detail::read_scope(schema_of<T>().matching_chains(), schema_of<T>().hierarchy_chains());
+    if (by_class.document().empty()) return filter;
+    return filter.document().empty() ? by_class : by_class && filter;
+  }
+  // This class's and its subclasses' documents only: what writes and counts match.
+  static Filter own(const Filter& filter) {
     if (!schema_of<T>().is_inheritable()) return filter;
     Filter by_class = detail::class_filter(schema_of<T>().matching_chains());
     return filter.document().empty() ? by_class : by_class && filter;
+  }
+  void refuse_unknown_classes(const Filter& filter) const {
+    if (!schema_of<T>().is_inheritable()) return;
+    const auto& known = schema_of<T>().hierarchy_chains();
+    Filter unknown = detail::unknown_class_filter(known);
+    auto document = raw_.find_one(filter.document().empty() ? unknown : unknown && filter,
+                                  {.projection = bson::Builder{}.append("_cls", 1).extract()});
+    if (!document) return;
+    try {
+      detail::checked_class(*document, known);
+    } catch (const DecodeError& e) {
+      throw e.located(raw_.namespace_name(), detail::describe_id(*document));
+    }
   }
 
   static Collection checked(const Database& database, const std::string& name) {
