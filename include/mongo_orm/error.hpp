@@ -83,7 +83,11 @@ class DuplicateKeyError : public CommandError {
                     std::string collection, std::optional<std::string> index,
                     std::optional<bson::Document> key);
 
+  // The collection's name (without the database).
   const std::string& collection() const noexcept { return collection_; }
+  // The unique index and the key values it refused: from the server's reply (keyPattern,
+  // keyValue, the message) or, where the server names neither (FerretDB), from looking up which
+  // unique index of the collection already holds the inserted document's values.
   const std::optional<std::string>& index() const noexcept { return index_; }
   const std::optional<bson::Document>& key() const noexcept { return key_; }
 

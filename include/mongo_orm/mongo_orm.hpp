@@ -5,6 +5,8 @@
 #include "mongo_orm/bson/document.hpp"
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/bson/types.hpp"
+#include "mongo_orm/cli/cli.hpp"
+#include "mongo_orm/cli/embedded_server.hpp"
 #include "mongo_orm/driver/bulk_write.hpp"
 #include "mongo_orm/driver/capabilities.hpp"
 #include "mongo_orm/driver/client.hpp"

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -59,9 +60,11 @@ void print_report(const std::string& uri, const Capabilities& caps, std::ostream
   out << "  update statements per command  "
       << (caps.update_statements_per_command > 0 ? std::to_string(caps.update_statements_per_command) : "no limit") << "\n";
   out << "  capabilities\n";
+  std::size_t width = 0;
+  for (const Flag& flag : capability_flags) width = std::max(width, flag.name.size());
   for (const Flag& flag : capability_flags) {
     std::string name(flag.name);
-    name.resize(28, ' ');
+    name.resize(width + 2, ' ');  // at least two spaces between a label and its value
     out << "    " << name << (caps.*flag.member ? "yes" : "no") << "\n";
   }
 }
@@ -94,8 +97,8 @@ int doctor(const std::string& explicit_uri, bool json) {
   return exit_ok;
 }
 
-int ping(const std::string& uri, int32_t timeout_ms) {
-  Client client(uri, {.server_selection_timeout_ms = timeout_ms});
+int ping(const std::string& explicit_uri, int32_t timeout_ms) {
+  Client client(resolve_uri(explicit_uri), {.server_selection_timeout_ms = timeout_ms});
   client.ping();
   std::cout << "ok\n";
   return exit_ok;
@@ -129,7 +132,7 @@ int run(int argc, char** argv, const migrate::Registry& registry, const migrate:
   std::string ping_uri;
   int32_t timeout_ms = default_selection_timeout_ms;
   auto* ping_cmd = app.add_subcommand("ping", "Exit 0 when the server answers a ping");
-  ping_cmd->add_option("--uri", ping_uri, "MongoDB URI")->required();
+  ping_cmd->add_option("--uri", ping_uri, "MongoDB URI (default: $MONGODB_URI, else the embedded local server)");
   ping_cmd->add_option("--timeout-ms", timeout_ms, "Server selection timeout in milliseconds");
 
   std::function<int()> migrate_action = add_migrate_commands(app, registry, models);

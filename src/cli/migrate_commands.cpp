@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -13,6 +15,7 @@
 #include "mongo_orm/cli/cli.hpp"
 #include "mongo_orm/cli/embedded_server.hpp"
 #include "mongo_orm/driver/client.hpp"
+#include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/migration_files.hpp"
 #include "mongo_orm/migrate/runner.hpp"
 #include "mongo_orm/migrate/testing.hpp"
@@ -42,19 +45,74 @@ struct MigrateOptions {
   bool force = false;
 };
 
+// A whole number no smaller than `low`, refused in one line naming what was given.
+CLI::Validator at_least(int64_t low) {
+  return CLI::Validator(
+      [low](std::string& text) -> std::string {
+        std::size_t used = 0;
+        long long value = 0;
+        try {
+          value = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return "expected a whole number, got '" + text + "'";
+        if (value < low) return "must be at least " + std::to_string(low) + ", got " + text;
+        return {};
+      },
+      ">= " + std::to_string(low));
+}
+
+// A number of zero or more (fractions allowed).
+CLI::Validator not_negative() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::size_t used = 0;
+        double value = 0;
+        try {
+          value = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return "expected a number, got '" + text + "'";
+        if (!(value >= 0)) return "must not be negative, got " + text;
+        return {};
+      },
+      ">= 0");
+}
+
+// "1 document", "2 documents", "1 batch", "3 batches".
+std::string count_of(int64_t n, std::string_view noun) {
+  std::string text = std::to_string(n) + " " + std::string(noun);
+  if (n != 1) text += noun.ends_with("ch") || noun.ends_with("s") ? "es" : "s";
+  return text;
+}
+
 std::string_view status_name(MigrationStatus status) {
   switch (status) {
     case MigrationStatus::pending: return "pending";
     case MigrationStatus::applied: return "applied";
     case MigrationStatus::failed: return "failed";
+    case MigrationStatus::running: return "running";
+    case MigrationStatus::interrupted: return "interrupted";
   }
   return "unknown";
 }
 
-// The database the commands work on: --database, else the one the URI names.
-Database target_database(const Client& client, const MigrateOptions& options) {
+// The embedded server's database when neither --database nor the URI names one.
+constexpr const char* embedded_database = "mongo_orm";
+
+// The database the commands work on: --database, else the one the URI names, else, on the
+// embedded server only, `mongo_orm` (a real server's URI without a database is an error: the
+// tool never guesses where to migrate).
+Database target_database(const Client& client, const MigrateOptions& options, bool embedded) {
   if (!options.database.empty()) return client.database(options.database);
-  return client.default_database();
+  try {
+    return client.default_database();
+  } catch (const ConfigurationError&) {
+    if (!embedded) throw ConfigurationError("the MongoDB URI names no database: pass --database NAME, or put it in the URI (mongodb://host/NAME)");
+    return client.database(embedded_database);
+  }
 }
 
 int print_status(migrate::Runner& runner, bool json) {
@@ -67,6 +125,7 @@ int print_status(migrate::Runner& runner, bool json) {
           r.append("version", row.version).append("description", row.description)
               .append("status", status_name(row.status)).append("reversible", row.reversible)
               .append("drifted", row.drifted);
+          if (!row.progress.empty()) r.append("progress", row.progress);
         });
       }
     });
@@ -78,8 +137,12 @@ int print_status(migrate::Runner& runner, bool json) {
   for (const auto& row : rows) {
     std::string status(status_name(row.status));
     if (row.drifted) status += "*";
-    std::cout << std::setw(16) << row.version << std::setw(10) << status << std::setw(12)
-              << (row.reversible ? "yes" : "no") << row.description << "\n";
+    std::cout << std::setw(16) << row.version << std::setw(std::max<int>(10, static_cast<int>(status.size()) + 1))
+              << status << std::setw(12) << (row.reversible ? "yes" : "no") << row.description << "\n";
+    if (!row.progress.empty() && row.last) {
+      std::cout << std::setw(16) << "" << "its " << migrate::to_string(row.last->direction) << " run by "
+                << row.last->host << ":" << row.last->pid << ": " << row.progress << "\n";
+    }
   }
   if (rows.empty()) std::cout << "(no migrations registered)\n";
   for (const auto& row : rows) {
@@ -195,8 +258,8 @@ int print_plan(const migrate::Plan& plan, bool json) {
               << m.description << "\n";
     if (m.runs_code) std::cout << "    (C++ code: only the operations it applies are counted)\n";
     for (const auto& e : m.operations) {
-      std::cout << "    " << e.operation << ": " << e.documents << " documents, " << e.batches << " batch"
-                << (e.batches == 1 ? "" : "es") << "\n";
+      std::cout << "    " << e.operation << ": " << count_of(e.documents, "document") << ", "
+                << count_of(e.batches, "batch") << "\n";
       for (const auto& note : e.notes) std::cout << "        note: " << note << "\n";
       for (const auto& conflict : e.conflicts) std::cout << "        CONFLICT: " << conflict << "\n";
     }
@@ -239,7 +302,7 @@ int print_verify(const migrate::VerifyReport& report, bool json) {
   }
   if (report.models.empty()) std::cout << "no models registered: nothing to verify\n";
   for (const auto& m : report.models) {
-    std::cout << m.model << " (" << m.collection << "): " << m.documents << " documents, " << m.visible
+    std::cout << m.model << " (" << m.collection << "): " << count_of(m.documents, "document") << ", " << m.visible
               << " loaded by the model; sampled " << m.sampled << " (" << m.sampling << "), " << m.failed << " failed"
               << (m.ok() ? "  OK" : "  FAILED") << "\n";
     if (m.documents != m.visible) {
@@ -247,7 +310,7 @@ int print_verify(const migrate::VerifyReport& report, bool json) {
                 << " documents are invisible to the model (their _cls names no class of it)\n";
     }
     for (const auto& f : m.fields) {
-      std::cout << "    field '" << f.path << "': " << f.count << " documents, e.g. " << f.example_reason << " (_id";
+      std::cout << "    field '" << f.path << "': " << count_of(f.count, "document") << ", e.g. " << f.example_reason << " (_id";
       for (const auto& id : f.example_ids) std::cout << " " << id;
       std::cout << ")\n";
     }
@@ -267,14 +330,14 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   migrate_cmd->add_option("--database", options->database, "Database to migrate (default: the one the URI names)");
   migrate_cmd->add_option("--lock-wait-ms", options->lock_wait_ms,
                           "How long to wait for another runner's lock before giving up (default: one lease, 30000)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   migrate_cmd->add_option("--dir", options->directory,
                           "Directory of JSON migration files to run beside the built-in ones");
   migrate_cmd->add_option("--batch-size", options->batch_size, "Documents per bulk write of client-side operations")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   migrate_cmd->add_option("--max-per-second", options->max_per_second, "Most documents a second (0: no limit)")
-      ->check(CLI::NonNegativeNumber);
-  migrate_cmd->add_option("--pause-ms", options->pause_ms, "Pause after every batch")->check(CLI::NonNegativeNumber);
+      ->check(not_negative());
+  migrate_cmd->add_option("--pause-ms", options->pause_ms, "Pause after every batch")->check(at_least(0));
 
   auto* status_cmd = migrate_cmd->add_subcommand("status", "Every migration with its state");
   status_cmd->add_flag("--json", options->json, "Print as JSON");
@@ -291,14 +354,14 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   up_cmd->add_flag("--json", options->json, "Print what ran as JSON");
   auto* down_cmd = migrate_cmd->add_subcommand("down", "Revert applied migrations, newest first");
   auto* down_to = down_cmd->add_option("--to", options->to, "Revert everything applied after this version");
-  auto* down_steps = down_cmd->add_option("--steps", options->steps, "Revert this many")->check(CLI::PositiveNumber);
+  auto* down_steps = down_cmd->add_option("--steps", options->steps, "Revert this many")->check(at_least(1));
   auto* down_all = down_cmd->add_flag("--all", options->all, "Revert everything");
   down_to->excludes(down_steps)->excludes(down_all);
   down_steps->excludes(down_all);
   down_cmd->add_flag("--json", options->json, "Print what ran as JSON");
   auto* verify_cmd = migrate_cmd->add_subcommand(
       "verify", "Sample documents, decode them through the models, compare counts (exit 1 on failures)");
-  verify_cmd->add_option("--sample", options->sample, "Documents to sample per model")->check(CLI::PositiveNumber);
+  verify_cmd->add_option("--sample", options->sample, "Documents to sample per model")->check(at_least(1));
   verify_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* round_trip_cmd = migrate_cmd->add_subcommand(
       "round-trip", "On a temporary copy of the database: up, down, up, and compare the documents");
@@ -314,18 +377,24 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   // Options of `migrate` may also follow the subcommand: `migrate up --batch-size 500`.
   for (CLI::App* sub : migrate_cmd->get_subcommands({})) sub->fallthrough();
 
-  return [=, &registry, &models]() -> int {
+  auto run = [=, &registry, &models]() -> int {
     if (!*migrate_cmd) return -1;
     if (*create_cmd) {
       auto file = migrate::create_migration_file(options->directory.empty() ? "migrations" : options->directory, options->name);
       std::cout << "created " << file.string() << "\n";
       return exit_ok;
     }
+    if (*down_cmd && options->to.empty() && options->steps == 0 && !options->all) {
+      std::cerr << "mongo-orm: down needs a target: --to VERSION, --steps N or --all\n";
+      return exit_usage;
+    }
     migrate::Registry combined = registry;
     if (!options->directory.empty()) migrate::add_migration_files(combined, options->directory);
+    const char* environment_uri = std::getenv("MONGODB_URI");
+    bool embedded = options->uri.empty() && !(environment_uri && *environment_uri);
     std::string uri = resolve_uri(options->uri);
     Client client(uri, {.server_selection_timeout_ms = 5000});
-    Database database = target_database(client, *options);
+    Database database = target_database(client, *options, embedded);
     auto printer = std::make_shared<ProgressPrinter>(stderr, isatty(fileno(stderr)) != 0);
     migrate::RunnerOptions runner_options;
     runner_options.lock.wait = std::chrono::milliseconds(options->lock_wait_ms);
@@ -368,7 +437,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       auto result = migrate::round_trip_on_copy(database, combined, runner_options);
       printer->finish();
       std::cout << result.describe() << "\n";
-      return result.ok() ? exit_ok : exit_failure;
+      return result.ok() ? exit_ok : exit_failure;  // nothing exercised is no pass
     }
     if (*down_cmd) {
       migrate::DownTarget target;
@@ -390,6 +459,17 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       return exit_ok;
     }
     return exit_usage;
+  };
+  // A plan is a CI gate: whatever stops it (a malformed file, a server error) is a problem, 2,
+  // never 1, which says that work is pending.
+  return [=]() -> int {
+    try {
+      return run();
+    } catch (const std::exception& e) {
+      if (!*plan_cmd) throw;
+      std::cerr << "mongo-orm: plan: " << e.what() << "\n";
+      return exit_usage;
+    }
   };
 }
 

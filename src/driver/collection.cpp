@@ -2,6 +2,7 @@
 #include "mongo_orm/driver/collection.hpp"
 
 #include "internal.hpp"
+#include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
 
 namespace mongo_orm {
@@ -80,9 +81,43 @@ InsertOneResult Collection::insert_one(DocumentView document) const {
   detail::Reply reply;
   bson_error_t error;
   if (!mongoc_collection_insert_one(coll.get(), &doc, opts.native(), reply.out(), &error)) {
-    detail::throw_error(error, &reply.doc, {namespace_name(), client_.hosts()});
+    try {
+      detail::throw_error(error, &reply.doc, {namespace_name(), client_.hosts()});
+    } catch (const DuplicateKeyError& e) {
+      if (e.index()) throw;
+      name_unique_index(e, to_insert);
+    }
   }
   return InsertOneResult{to_insert["_id"].to_value()};
+}
+
+void Collection::name_unique_index(const DuplicateKeyError& error, DocumentView document) const {
+  for (const Document& spec : list_indexes()) {
+    auto unique = spec.find("unique");
+    auto keys = spec.find("key");
+    auto name = spec.find("name");
+    bool is_id = name && name->type() == bson::Type::string && name->as_string() == "_id_";
+    if (!keys || keys->type() != bson::Type::document || (!is_id && !(unique && unique->type() == bson::Type::boolean && unique->as_bool()))) continue;
+    Builder filter, key;
+    for (bson::Element part : keys->as_document()) {
+      auto value = document.find_path(part.key());
+      if (value) {
+        filter.append(part.key(), [&](Builder& eq) { eq.append("$eq", *value); });
+        key.append(part.key(), *value);
+      } else {
+        filter.append(part.key(), bson::Null{});
+        key.append(part.key(), bson::Null{});
+      }
+    }
+    if (!find_one(filter.view(), {.projection = Builder{}.append("_id", 1).extract()})) continue;
+    std::string index(name->as_string());
+    Document key_values = key.extract();
+    throw DuplicateKeyError(std::string(error.what()) + " (index " + index + ", key " +
+                                bson::to_relaxed_json(key_values.view()) + ")",
+                            error.code(), error.code_name(), error.labels(), error.reply(), error.collection(), index,
+                            std::move(key_values));
+  }
+  throw error;
 }
 
 InsertManyResult Collection::insert_many_result(BulkWriteResult result) {

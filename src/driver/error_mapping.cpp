@@ -58,15 +58,22 @@ bool is_duplicate_key(int32_t code, std::string_view message) {
   return probe.is_duplicate_key();
 }
 
-// MongoDB: "E11000 duplicate key error collection: db.c index: email_1 dup key: {...}".
+// MongoDB: "E11000 duplicate key error collection: db.c index: email_1 dup key: {...}";
+// other compatible servers: "... Index 'email_1' ...".
 std::optional<std::string> index_from_message(std::string_view message) {
   constexpr std::string_view marker = "index: ";
-  std::size_t at = message.find(marker);
-  if (at == std::string_view::npos) return std::nullopt;
-  std::string_view rest = message.substr(at + marker.size());
-  std::string_view name = rest.substr(0, rest.find(' '));
-  if (name.empty()) return std::nullopt;
-  return std::string(name);
+  if (std::size_t at = message.find(marker); at != std::string_view::npos) {
+    std::string_view rest = message.substr(at + marker.size());
+    std::string_view name = rest.substr(0, rest.find(' '));
+    if (!name.empty()) return std::string(name);
+  }
+  constexpr std::string_view quoted = "Index '";
+  if (std::size_t at = message.find(quoted); at != std::string_view::npos) {
+    std::string_view rest = message.substr(at + quoted.size());
+    std::string_view name = rest.substr(0, rest.find('\''));
+    if (!name.empty() && name.size() < rest.size()) return std::string(name);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -127,9 +134,22 @@ void throw_error(const bson_error_t& error, const bson_t* reply, const ErrorCont
         key = bson::Document(kv->as_document());
       }
     }
+    std::optional<std::string> index = index_from_message(message);
+    for (auto source : {write_error, std::optional<bson::DocumentView>(reply_copy.view())}) {
+      if (!source || index) continue;
+      if (auto pattern = source->find("keyPattern"); pattern && pattern->type() == bson::Type::document) {
+        bson_t keys = pattern->as_document().as_bson();
+        if (char* name = mongoc_collection_keys_to_index_string(&keys)) {
+          index = name;
+          bson_free(name);
+        }
+      }
+    }
+    std::string_view target = context.target;
+    std::string collection(target.substr(target.find('.') == std::string_view::npos ? 0 : target.find('.') + 1));
     throw DuplicateKeyError(where + "duplicate key: " + message, code, std::move(code_name),
-                            std::move(labels), std::move(reply_copy), std::string(context.target),
-                            index_from_message(message), std::move(key));
+                            std::move(labels), std::move(reply_copy), std::move(collection), std::move(index),
+                            std::move(key));
   }
   std::string text = where + message + " (code " + std::to_string(code);
   if (!code_name.empty()) text += ", " + code_name;

@@ -33,32 +33,40 @@ std::string describe_holder(const Collection& locks, const std::string& name) {
   return text;
 }
 
-// A holder on this machine, in this process table, whose process no longer runs will never
-// release or renew its lease: its lock document is deleted (only that one: the filter names its
-// owner) so that the next insert takes the lock under a new token. Returns whether it was.
+std::string text_of(bson::DocumentView holder, std::string_view key) {
+  auto e = holder.find(key);
+  return e && e->type() == bson::Type::string ? std::string(e->as_string()) : std::string();
+}
+
+int64_t number_of(bson::DocumentView holder, std::string_view key) {
+  auto e = holder.find(key);
+  if (!e) return 0;
+  return e->type() == bson::Type::int64 ? e->as_int64() : e->type() == bson::Type::int32 ? e->as_int32() : 0;
+}
+
+// Whether the lock document names a holder on this machine, in this process table, whose
+// process no longer runs: it will never release or renew its lease.
+bool holder_gone(bson::DocumentView holder, const std::string& identity) {
+  if (identity.empty() || text_of(holder, "process_table") != identity) return false;
+  int64_t pid = number_of(holder, "pid");
+  return pid != getpid() && detail::process_gone(pid, number_of(holder, "pid_start"));
+}
+
+// A holder that is provably gone has its lock document deleted (only that one: the filter
+// names its owner) so that the next insert takes the lock under a new token. Returns whether
+// the caller should try again at once.
 bool take_over_if_gone(const Collection& locks, const LockOptions& options, const std::string& identity) {
   if (identity.empty()) return false;
   auto holder = locks.find_one(Builder{}.append("_id", options.name).extract());
   if (!holder) return true;  // released meanwhile: try again at once
-  auto text = [&](std::string_view key) {
-    auto e = holder->find(key);
-    return e && e->type() == bson::Type::string ? std::string(e->as_string()) : std::string();
-  };
-  auto number = [&](std::string_view key) -> int64_t {
-    auto e = holder->find(key);
-    if (!e) return 0;
-    return e->type() == bson::Type::int64 ? e->as_int64() : e->type() == bson::Type::int32 ? e->as_int32() : 0;
-  };
-  if (text("process_table") != identity) return false;
-  int64_t pid = number("pid");
-  if (pid == getpid() || !detail::process_gone(pid, number("pid_start"))) return false;
-  std::string owner = text("owner");
+  if (!holder_gone(holder->view(), identity)) return false;
+  std::string owner = text_of(holder->view(), "owner");
   if (locks.delete_one(Builder{}.append("_id", options.name).append("owner", owner).extract()).deleted_count == 0) {
     return true;  // someone else removed it first: try again
   }
   if (options.notice) {
     options.notice("took over migration lock '" + options.name + "' from " + owner + ": its process " +
-                   std::to_string(pid) + " on this machine is gone");
+                   std::to_string(number_of(holder->view(), "pid")) + " on this machine is gone");
   }
   return true;
 }
@@ -140,6 +148,19 @@ std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const Lo
     }
     std::this_thread::sleep_for(options.retry_interval);
   }
+}
+
+std::optional<int64_t> LeaseLock::live_holder_token(const Database& database, const LockOptions& options) {
+  auto holder = database.collection(options.collection).find_one(Builder{}.append("_id", options.name).extract());
+  if (!holder) return std::nullopt;
+  auto token = holder->find("token");
+  auto expires = holder->find("expires_at");
+  if (!token || token->type() != bson::Type::int64 || !expires || expires->type() != bson::Type::date_time) {
+    return std::nullopt;
+  }
+  if (expires->as_date_time().to_time_point() <= server_time(database)) return std::nullopt;
+  if (holder_gone(holder->view(), detail::process_table_identity())) return std::nullopt;
+  return token->as_int64();
 }
 
 bool LeaseLock::force_unlock(const Database& database, const LockOptions& options) {

@@ -89,8 +89,9 @@ bson::Type type_named(const std::string& name, Fields& f) {
   f.fail("\"to\" must be one of int, long, double, string, bool, date (not \"" + name + "\")");
 }
 
-// The keys each operation takes.
-const std::map<std::string, std::vector<std::string>>& operation_keys() {
+}  // namespace
+
+const std::map<std::string, std::vector<std::string>>& migration_file_keys() {
   static const std::map<std::string, std::vector<std::string>> keys{
       {"add_field", {"collection", "field", "value", "filter"}},
       {"remove_field", {"collection", "field", "filter"}},
@@ -99,7 +100,7 @@ const std::map<std::string, std::vector<std::string>>& operation_keys() {
       {"create_index", {"collection", "keys", "options"}},
       {"drop_index", {"collection", "name"}},
       {"rename_collection", {"from", "to"}},
-      {"copy_collection", {"from", "to"}},
+      {"copy_collection", {"from", "to", "on_collision"}},
       {"remap_class", {"collection", "filter", "class", "remove_fields"}},
       {"convert_type", {"collection", "field", "to", "on_failure", "default", "quarantine_collection", "filter"}},
       {"normalize_string", {"collection", "field", "lowercase", "trim", "keep_backup"}},
@@ -110,12 +111,14 @@ const std::map<std::string, std::vector<std::string>>& operation_keys() {
   return keys;
 }
 
+namespace {
+
 Step operation_from(bson::DocumentView document, const std::string& where) {
   Fields f(document, where);
   std::string op = f.text("op");
   Fields g(document, where + " (" + op + ")");
   g.text("op");
-  if (auto known = operation_keys().find(op); known != operation_keys().end()) {
+  if (auto known = migration_file_keys().find(op); known != migration_file_keys().end()) {
     for (const auto& field : document) {
       bool allowed = field.key() == "op" || std::find(known->second.begin(), known->second.end(), field.key()) != known->second.end();
       if (!allowed) {
@@ -141,7 +144,12 @@ Step operation_from(bson::DocumentView document, const std::string& where) {
   } else if (op == "rename_collection") {
     step = ops::rename_collection(g.text("from"), g.text("to"));
   } else if (op == "copy_collection") {
-    step = ops::copy_collection(g.text("from"), g.text("to"));
+    std::string from = g.text("from"), to = g.text("to");
+    std::string collision = g.text("on_collision", "refuse");
+    if (collision != "refuse" && collision != "skip") {
+      g.fail("\"on_collision\" must be refuse or skip (not \"" + collision + "\")");
+    }
+    step = ops::copy_collection(from, to, {}, {}, collision == "skip" ? ops::OnCollision::skip : ops::OnCollision::refuse);
   } else if (op == "remap_class") {
     step = ops::remap_class(g.text("collection"), g.object("filter", {}), g.text("class"), g.texts("remove_fields"));
   } else if (op == "convert_type") {

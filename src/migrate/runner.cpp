@@ -16,8 +16,37 @@ Runner::Runner(Database database, const Registry& registry, RunnerOptions option
       options_(std::move(options)),
       changelog_(database_, options_.changelog_collection) {}
 
+namespace {
+
+// "1 of 2 steps finished; 500 documents processed in the current one", from a run's checkpoints.
+std::string progress_of(const ChangelogEntry& run, std::size_t steps) {
+  std::size_t finished = 0;
+  int64_t processed = 0;
+  for (bson::Element saved : run.checkpoints) {
+    if (saved.type() != bson::Type::document) continue;
+    Checkpoint checkpoint;
+    try {
+      checkpoint = Checkpoint::from_document(saved.as_document());
+    } catch (const DecodeError&) {
+      continue;
+    }
+    bool is_step = saved.key().find(':') == std::string_view::npos;
+    if (is_step && checkpoint.done) ++finished;
+    if (!is_step && !checkpoint.done) processed += checkpoint.processed;
+  }
+  std::string text = steps > 0 ? std::to_string(finished) + " of " + std::to_string(steps) + " steps finished"
+                               : std::string("its own code (no steps to count)");
+  if (processed > 0) text += "; " + std::to_string(processed) + " documents processed in the current one";
+  return text;
+}
+
+}  // namespace
+
 std::vector<StatusRow> Runner::status() const {
   auto state = changelog_.state();
+  // Who holds the lock now, so that a run left 'running' by a runner that is gone shows as
+  // interrupted, not as running.
+  std::optional<int64_t> holder_token = LeaseLock::live_holder_token(database_, options_.lock);
   std::vector<StatusRow> rows;
   for (const Migration* m : registry_.ordered()) {
     StatusRow row{m->version, m->description, MigrationStatus::pending, m->reversible(), false, std::nullopt};
@@ -26,8 +55,13 @@ std::vector<StatusRow> Runner::status() const {
       if (it->second.applied) {
         row.status = MigrationStatus::applied;
         row.drifted = it->second.applied_checksum != checksum_of(*m);
-      } else if (row.last && row.last->status == RunStatus::failed) {
+      }
+      if (row.last && row.last->status == RunStatus::failed) {
         row.status = MigrationStatus::failed;
+        row.progress = progress_of(*row.last, m->steps.size());
+      } else if (row.last && row.last->status == RunStatus::running) {
+        row.status = holder_token == row.last->lock_token ? MigrationStatus::running : MigrationStatus::interrupted;
+        row.progress = progress_of(*row.last, m->steps.size());
       }
     }
     rows.push_back(std::move(row));
@@ -122,6 +156,7 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
   // An interrupted run of the same definition, going the same way, is resumed from its
   // checkpoints: finished steps are not applied again, batched loops go on after their last batch.
   bson::Document resumed;
+  bool runs_code = direction == Direction::up ? static_cast<bool>(migration.up) : static_cast<bool>(migration.down);
   if (!transaction) {
     auto states = changelog_.state();
     if (auto it = states.find(migration.version); it != states.end() && it->second.last) {
@@ -132,6 +167,7 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
       }
     }
   }
+  bool resumes = !resumed.empty();
   auto entry = changelog_.begin(migration, direction, lock, resumed);
   entry->in_transaction = transaction;
   CheckpointLog checkpoints(std::move(resumed), [&](const std::string& key, const bson::Document& checkpoint) {
@@ -139,6 +175,22 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
   });
   const Capabilities& caps = database_.client().capabilities();
   std::vector<OperationStats> operations;
+  // Records the run as failed and says so; the error to throw.
+  auto record_failure = [&](const std::exception& e) {
+    std::string recorded = "; it is recorded as failed and the next run starts again at it";
+    try {
+      entry->checkpoints = checkpoints.all();
+      changelog_.finish(entry, RunStatus::failed, e.what(), operations, lock);
+    } catch (const LockLostError&) {
+      throw;
+    } catch (const std::exception& also) {
+      recorded = std::string("; recording the failure failed too (") + also.what() +
+                 "), so its run stays 'running' in the changelog; the next run starts again at it";
+    }
+    return MigrationError("migration " + migration.version + " (" + migration.description + ") failed while going " +
+                          (direction == Direction::up ? "up" : "down") + ": " + e.what() +
+                          (transaction ? "; its transaction was rolled back" : "") + recorded);
+  };
   try {
     if (transaction) {
       // The body may run more than once (transient errors are retried by the driver); only the
@@ -162,29 +214,25 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
     }
   } catch (const LockLostError&) {
     throw;  // nothing more may be written, not even the failure
-  } catch (const std::exception& e) {
-    std::string recorded = "; it is recorded as failed and the next run starts again at it";
-    try {
-      entry->checkpoints = checkpoints.all();
-      changelog_.finish(entry, RunStatus::failed, e.what(), operations, lock);
-    } catch (const LockLostError&) {
-      throw;
-    } catch (const std::exception& also) {
-      recorded = std::string("; recording the failure failed too (") + also.what() +
-                 "), so its run stays 'running' in the changelog; the next run starts again at it";
-    }
-    throw MigrationError("migration " + migration.version + " (" + migration.description + ") failed while going " +
+  } catch (const OperationRefused& e) {
+    // Refused by its first step, in a run that resumes nothing and runs no code of its own:
+    // nothing of this run was written, so it did not fail.
+    if (!operations.empty() || resumes || runs_code) throw record_failure(e);
+    changelog_.finish(entry, RunStatus::refused, e.what(), {}, lock);
+    throw MigrationError("migration " + migration.version + " (" + migration.description + ") refused to go " +
                          (direction == Direction::up ? "up" : "down") + ": " + e.what() +
-                         (transaction ? "; its transaction was rolled back" : "") + recorded);
+                         "; nothing was written (recorded as refused)");
+  } catch (const std::exception& e) {
+    throw record_failure(e);
   }
   entry->checkpoints = checkpoints.all();
   changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "", operations,
                     lock);
 }
 
-void Runner::refuse_failed_checks(const std::vector<Check>& checks, std::string_view what) const {
+void Runner::refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const {
   std::string failures;
-  for (const Check& check : checks) {
+  for (const PreflightCheck& check : checks) {
     if (!check.ok) failures += "\n  " + check.name + ": " + check.detail;
   }
   if (!failures.empty()) throw MigrationError("refusing to " + std::string(what) + ", preflight failed:" + failures);
@@ -269,8 +317,8 @@ std::string megabytes(int64_t bytes) { return std::to_string((bytes + 1024 * 102
 
 }  // namespace
 
-std::vector<Check> Runner::preflight(const std::vector<const Migration*>& migrations, Direction direction) const {
-  std::vector<Check> checks;
+std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*>& migrations, Direction direction) const {
+  std::vector<PreflightCheck> checks;
   try {
     const Capabilities& caps = database_.client().capabilities();
     database_.run_command(bson::Builder{}.append("ping", 1).view());
@@ -307,8 +355,8 @@ std::vector<Check> Runner::preflight(const std::vector<const Migration*>& migrat
         if (op.backed_up > 0 && !collections.contains(backup)) missing += "\n    " + m->version + " " + op.operation + ": " + backup;
       }
     }
-    checks.push_back(missing.empty() ? Check{"backups", true, "every backup the undo needs is present"}
-                                     : Check{"backups", false, "the backups these undos need are missing:" + missing});
+    checks.push_back(missing.empty() ? PreflightCheck{"backups", true, "every backup the undo needs is present"}
+                                     : PreflightCheck{"backups", false, "the backups these undos need are missing:" + missing});
     return checks;
   }
 
@@ -344,7 +392,7 @@ std::vector<Check> Runner::preflight(const std::vector<const Migration*>& migrat
 Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Direction direction) const {
   Plan plan;
   plan.checks = preflight(migrations, direction);
-  for (const Check& check : plan.checks) {
+  for (const PreflightCheck& check : plan.checks) {
     if (!check.ok) plan.problems.push_back(check.name + ": " + check.detail);
   }
   for (const Migration* m : migrations) {

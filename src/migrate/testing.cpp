@@ -151,7 +151,11 @@ void copy_database(const Database& from, const Database& to, int32_t batch_size)
 }
 
 std::string RoundTripResult::describe() const {
-  if (ok()) return "up, down and up again gave back the same documents";
+  if (!exercised()) return "nothing was pending, so nothing was exercised: the round trip tested no migration";
+  if (ok()) {
+    return "up, down and up again of " + std::to_string(applied.size()) + " migration" + (applied.size() == 1 ? "" : "s") +
+           " gave back the same documents";
+  }
   std::string text;
   if (!after_down.empty()) text += "after down, the data differs from before up: " + after_down;
   if (!after_second_up.empty()) text += (text.empty() ? "" : "; ") + std::string("the second up differs from the first: ") + after_second_up;

@@ -1,6 +1,10 @@
 // Non-template parts of field codecs, schemas and rules.
 #include "mongo_orm/model/codec.hpp"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+
 #include "mongo_orm/model/rules.hpp"
 #include "mongo_orm/model/schema.hpp"
 
@@ -72,9 +76,20 @@ void throw_unmapped_enum(long long value) {
   throw Error("enum value " + std::to_string(value) + " has no stored name in its enum_values mapping");
 }
 
-void throw_unknown_member(std::string_view model_collection) {
-  throw Error("the member is not declared in the schema" +
-              (model_collection.empty() ? std::string() : " of '" + std::string(model_collection) + "'"));
+void throw_unknown_member(const char* model, const char* member_type, std::string_view collection, const std::vector<std::string_view>& declared) {
+  auto readable = [](const char* mangled) {
+    int status = 0;
+    char* name = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+    std::string text = status == 0 && name ? name : mangled;
+    std::free(name);
+    return text;
+  };
+  std::string list;
+  for (std::string_view name : declared) list += (list.empty() ? "" : ", ") + std::string(name);
+  throw Error("field(&" + readable(model) + "::...): a member of type " + readable(member_type) +
+              " that is not declared in the schema of " + readable(model) +
+              (collection.empty() ? std::string() : " (collection '" + std::string(collection) + "')") +
+              "; declared: " + (list.empty() ? std::string("none") : list));
 }
 
 void throw_strict_unknown(std::string_view key) {

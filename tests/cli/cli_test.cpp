@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <sstream>
 
 #include "support/server.hpp"
 
@@ -23,6 +24,22 @@ TEST(Doctor, ReportsServerKindVersionTopologyAndCapabilities) {
   EXPECT_NE(run.output.find(caps.version), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("topology        " + std::string(to_string(caps.topology))), std::string::npos);
   EXPECT_NE(run.output.find("transactions"), std::string::npos);
+}
+
+// Every capability line reads "label  yes|no": the longest label too ("updates by _id use its
+// index" once ran into its value).
+TEST(Doctor, EveryCapabilityLabelIsSeparatedFromItsValue) {
+  CliRun run = run_cli("doctor --uri '" + testing::server_uri() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::istringstream lines(run.output.substr(run.output.find("  capabilities\n") + 15));
+  int flags = 0;
+  for (std::string line; std::getline(lines, line);) {
+    bool yes = line.ends_with("  yes"), no = line.ends_with("  no");
+    EXPECT_TRUE(yes || no) << "'" << line << "'";
+    ++flags;
+  }
+  EXPECT_GE(flags, 10);
+  EXPECT_NE(run.output.find("updates by _id use its index  "), std::string::npos) << run.output;
 }
 
 TEST(Doctor, JsonOutputParses) {

@@ -116,5 +116,12 @@ TEST_F(MigrateCli, UpThenDownFromTwoProcessesInOneSecondLeavesTheTruth) {
   EXPECT_EQ(again.output, "nothing to do\n") << "the undo does not run twice";
 }
 
+TEST_F(MigrateCli, ASampleOfZeroIsRefusedInOneReadableLine) {
+  ProcessRun verify = migrate("verify --sample 0");
+  EXPECT_EQ(verify.exit_code, 2) << verify.output;
+  EXPECT_NE(verify.output.find("--sample: must be at least 1, got 0"), std::string::npos) << verify.output;
+  EXPECT_LT(verify.output.size(), 200u) << verify.output;
+}
+
 }  // namespace
 }  // namespace mongo_orm

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <map>
 
 #include "mongo_orm/migrate/migration_files.hpp"
 #include "support/server.hpp"
@@ -51,7 +53,7 @@ TEST_F(MigrationFilesCli, PlanCountsThenUpAppliesAndPlanHasNothingLeft) {
     {"op": "split_field", "collection": "users", "from": "name", "into": ["first_name", "last_name"]}]})");
   ProcessRun plan = migrate("plan");
   EXPECT_EQ(plan.exit_code, 1) << plan.output;
-  EXPECT_NE(plan.output.find("add_field users.status: 1 documents, 1 batch"), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("add_field users.status: 1 document, 1 batch"), std::string::npos) << plan.output;
   EXPECT_NE(plan.output.find("split_field users.name->first_name,last_name: 2 documents"), std::string::npos) << plan.output;
 
   ProcessRun json = migrate("plan --json");
@@ -140,6 +142,63 @@ TEST_F(MigrationFilesCli, LegacyUsersDemo) {
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"created_date": {"$exists": true}})")), 508);
   ProcessRun round_trip = testing::run_process(program + migrate_args + "round-trip");
   EXPECT_EQ(round_trip.exit_code, 0) << round_trip.output;
+}
+
+// The exit-code contract (docs/migrations.md): 0 success, 1 the command failed or work is
+// pending (plan), 2 a usage error or, for plan, a problem. A CI gate must be able to trust it.
+TEST_F(MigrationFilesCli, ExitCodesKeepTheDocumentedContract) {
+  write("001_broken.json", R"({"version": "001", "description": "broken", "up": [)");
+  ProcessRun plan = migrate("plan");
+  EXPECT_EQ(plan.exit_code, 2) << "a malformed file is a problem, not pending work: " << plan.output;
+  EXPECT_NE(plan.output.find("001_broken.json"), std::string::npos) << plan.output;
+  std::filesystem::remove(dir / "001_broken.json");
+
+  ProcessRun down = migrate("down");
+  EXPECT_EQ(down.exit_code, 2) << down.output;
+  EXPECT_NE(down.output.find("down needs a target"), std::string::npos) << down.output;
+
+  ProcessRun round_trip = migrate("round-trip");
+  EXPECT_NE(round_trip.exit_code, 0) << "nothing pending is no pass: " << round_trip.output;
+  EXPECT_NE(round_trip.output.find("nothing was exercised"), std::string::npos) << round_trip.output;
+
+  for (const char* bad : {"up --batch-size 0", "up --lock-wait-ms -100", "down --steps 0"}) {
+    ProcessRun refused = migrate(bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad << ": " << refused.output;
+    EXPECT_NE(refused.output.find("must be at least"), std::string::npos) << bad << ": " << refused.output;
+    EXPECT_EQ(refused.output.find("1.79769"), std::string::npos) << bad << ": " << refused.output;
+  }
+}
+
+TEST_F(MigrationFilesCli, PingReadsMongodbUriAsEveryOtherCommandDoes) {
+  ProcessRun ping = testing::run_process("MONGODB_URI='" + testing::server_uri() + "' " MONGO_ORM_CLI_PATH " ping");
+  EXPECT_EQ(ping.exit_code, 0) << ping.output;
+  EXPECT_EQ(ping.output, "ok\n");
+}
+
+// docs/migrations.md lists each operation's keys in a table: exactly the keys the reader takes.
+TEST(MigrationFileKeys, TheDocsTableListsExactlyTheKeysEachOperationTakes) {
+  std::ifstream doc(MONGO_ORM_MIGRATIONS_DOC);
+  std::map<std::string, std::set<std::string>> documented;
+  bool in_table = false;  // the table under the "| `op` | keys |" header
+  for (std::string line; std::getline(doc, line);) {
+    if (line.starts_with("| `op` | keys |")) {
+      in_table = true;
+      continue;
+    }
+    if (!line.starts_with("|")) in_table = false;
+    if (!in_table || !line.starts_with("| `")) continue;
+    std::size_t end = line.find('`', 3);
+    std::string op = line.substr(3, end - 3);
+    if (!migrate::migration_file_keys().contains(op)) continue;
+    std::string keys = line.substr(line.find('|', end) + 1);
+    for (std::size_t at = keys.find('`'); at != std::string::npos; at = keys.find('`', keys.find('`', at + 1) + 1)) {
+      std::string key = keys.substr(at + 1, keys.find('`', at + 1) - at - 1);
+      documented[op].insert(key);
+    }
+  }
+  for (const auto& [op, keys] : migrate::migration_file_keys()) {
+    EXPECT_EQ(documented[op], std::set<std::string>(keys.begin(), keys.end())) << op;
+  }
 }
 
 }  // namespace

@@ -338,6 +338,44 @@ TEST_F(OperationsTest, CopyCollectionTransformsInBatchesAndUndoDeletesOnlyTheCop
   EXPECT_EQ(difference(before, snapshot(db)), "");
 }
 
+// Seed 000's DataMigrator into a target that holds some of the _ids: never a silent skip.
+TEST_F(OperationsTest, CopyCollectionRefusesCollisionsByDefaultAndCountsThemWhenToldToSkip) {
+  load("old_users", {R"({"_id": 1, "name": "A"})", R"({"_id": 2, "name": "B"})", R"({"_id": 3, "name": "C"})"});
+  load("users", {R"({"_id": 2, "name": "the target's own"})"});
+  Registry refusing = one({ops::copy_collection("old_users", "users")});
+  Runner runner(db, refusing);
+  Plan plan = runner.plan();
+  EXPECT_EQ(plan.exit_code(), 2);
+  ASSERT_EQ(plan.migrations.size(), 1u);
+  ASSERT_EQ(plan.migrations[0].operations.size(), 1u);
+  ASSERT_EQ(plan.migrations[0].operations[0].conflicts.size(), 1u);
+  EXPECT_NE(plan.migrations[0].operations[0].conflicts[0].find("1 copy has an _id that users holds already (e.g. _id 2)"),
+            std::string::npos) << plan.migrations[0].operations[0].conflicts[0];
+  try {
+    runner.up();
+    FAIL() << "expected MigrationError";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count("users", "{}"), 1) << "nothing copied";
+  EXPECT_EQ(runner.history().back().status, RunStatus::refused);
+
+  Registry skipping = one({ops::copy_collection("old_users", "users", {}, {}, ops::OnCollision::skip)}, "2");
+  Runner second(db, skipping);
+  Plan counted = second.plan();
+  EXPECT_EQ(counted.exit_code(), 1);
+  ASSERT_EQ(counted.migrations[0].operations[0].notes.size(), 1u);
+  EXPECT_NE(counted.migrations[0].operations[0].notes[0].find("1 copy has an _id that users holds already (e.g. _id 2)"),
+            std::string::npos);
+  second.up();
+  const OperationStats& stats = second.history().back().operations.at(0);
+  EXPECT_EQ(stats.modified, 2);
+  EXPECT_EQ(stats.skipped, 1) << "the collision is counted";
+  EXPECT_EQ(count("users", R"({"_id": 2, "name": "the target's own"})"), 1);
+  second.down({.all = true});
+  EXPECT_EQ(count("users", "{}"), 1) << "undo deletes only the copies";
+}
+
 TEST_F(OperationsTest, CopyCollectionResumedAfterAKillDoesNotLetUndoDeleteTheTargetsOwnDocuments) {
   load("old_users", {R"({"_id": 1, "name": "A"})", R"({"_id": 2, "name": "B"})"});
   load("users", {R"({"_id": 1, "name": "the target's own"})"});

@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+#include <csignal>
 #include <atomic>
 #include <thread>
 
 #include "migrate/seed_migrations.hpp"
+#include "mongo_orm/migrate/operations.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -197,6 +201,86 @@ TEST_F(RunnerTest, RunsAreOrderedByTheirSequenceEvenWhenTheirIdsSayOtherwise) {
   EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending);
   EXPECT_EQ(runner.up("2023.01.001").versions, std::vector<std::string>{"2023.01.001"});
   EXPECT_EQ(runner.history().back().sequence, 3);
+}
+
+// runner.hpp: what can be refused is refused before anything is written. A run its first step
+// refuses is recorded as refused (nothing was written), not as failed; one refused after an
+// earlier step wrote did fail.
+TEST_F(RunnerTest, ARefusalIsRecordedAsRefusedNotFailed) {
+  Registry refused;
+  refused.add({.version = "1", .description = "rename onto a field that exists",
+               .steps = {ops::rename_field("users", "name", "email")}});
+  Runner runner(db, refused);
+  try {
+    runner.up();
+    FAIL() << "expected MigrationError";
+  } catch (const MigrationError& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("refused to go up"), std::string::npos) << message;
+    EXPECT_NE(message.find("nothing was written"), std::string::npos) << message;
+  }
+  ASSERT_EQ(runner.history().size(), 1u);
+  EXPECT_EQ(runner.history()[0].status, RunStatus::refused);
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending);
+  EXPECT_EQ(count(R"({"email": {"$exists": true}, "name": {"$exists": true}})"), 2) << "nothing changed";
+
+  Registry partly;
+  partly.add({.version = "1", .description = "a field, then a rename onto a field that exists",
+              .steps = {ops::add_field("users", "plan", bson::Value(from_json(R"({"v": "free"})")["v"])),
+                        ops::rename_field("users", "name", "email")}});
+  Runner second(db, partly);
+  try {
+    second.up();
+    FAIL() << "expected MigrationError";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("failed while going up"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(second.history().back().status, RunStatus::failed) << "its first step had written";
+  EXPECT_EQ(second.status()[0].status, MigrationStatus::failed);
+}
+
+// kill -9 of a runner in the middle of a migration: status says interrupted, with how far it
+// got, and the next up takes the lock over at once (its holder is provably gone) and finishes.
+TEST_F(RunnerTest, AKilledRunnerShowsAsInterruptedAndIsTakenOverAtOnce) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  auto blocking = [fd = ready[1]](MigrationContext& ctx) {
+    if (ctx.dry_run) return;
+    char byte = 1;
+    (void)!write(fd, &byte, 1);
+    pause();  // killed here, holding the lock, its run recorded as running
+  };
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[0]);
+    Registry own;
+    own.add({.version = "1", .description = "blocks", .up = blocking, .down = [](MigrationContext&) {}});
+    Client client(testing::server_uri());
+    try {
+      Runner(client.database(db.name()), own, {.lock = {.ttl = 60'000ms}}).up();
+    } catch (...) {
+    }
+    std::_Exit(0);
+  }
+  close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  close(ready[0]);
+
+  Registry same;
+  same.add({.version = "1", .description = "blocks", .up = [](MigrationContext&) {}, .down = [](MigrationContext&) {}});
+  Runner runner(db, same);
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::running) << "its runner is alive and holds the lock";
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  StatusRow row = runner.status()[0];
+  EXPECT_EQ(row.status, MigrationStatus::interrupted);
+  EXPECT_NE(row.progress.find("its own code"), std::string::npos) << row.progress;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(runner.up().versions, std::vector<std::string>{"1"}) << "no LockBusy for the lease's 60 s";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::applied);
 }
 
 }  // namespace

@@ -5,12 +5,22 @@
 #include <gtest/gtest.h>
 
 #include "model/models.hpp"
+#include "mongo_orm/model/query.hpp"
 
 namespace app {
 namespace {
 
 using bson::from_json;
 using bson::to_relaxed_json;
+
+struct Partly {
+  bson::ObjectId id;
+  std::string name;
+  int32_t secret = 0;  // not in the schema
+};
+auto define_schema(model::SchemaTag<Partly>) {
+  return model::schema<Partly>("partly").id(&Partly::id).field(&Partly::name, "name");
+}
 
 bson::Document encode(const User& u) {
   bson::Builder b;
@@ -48,6 +58,21 @@ TEST(Schema, EncodesEveryFieldUnderItsStoredName) {
             R"("credit" : { "$numberDecimal" : "100.25" }, )"
             R"("device" : { "$binary" : { "base64" : "Ej5FZ+ibEtOkVkJmFBdAAA==", "subType" : "04" } }, )"
             R"("previous_addresses" : [  ], "preferences" : { "theme" : "dark", "beta" : true } })");
+}
+
+// A member pointer carries no name: the error names the model, the member's type, the
+// collection and what the schema does declare.
+TEST(Schema, AQueryOnAMemberOutsideTheSchemaNamesTheModelAndWhatIsDeclared) {
+  try {
+    (void)(model::field(&Partly::secret) == 1);
+    FAIL() << "expected Error";
+  } catch (const Error& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("field(&app::(anonymous namespace)::Partly::...)"), std::string::npos) << message;
+    EXPECT_NE(message.find("a member of type int"), std::string::npos) << message;
+    EXPECT_NE(message.find("collection 'partly'"), std::string::npos) << message;
+    EXPECT_NE(message.find("declared: _id, name"), std::string::npos) << message;
+  }
 }
 
 TEST(Schema, RoundTripsThroughBson) {

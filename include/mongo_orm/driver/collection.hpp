@@ -19,6 +19,8 @@
 
 namespace mongo_orm {
 
+class DuplicateKeyError;
+
 // The name MongoDB gives an index with these keys when none is chosen ("email_1_age_-1").
 std::string default_index_name(bson::DocumentView keys);
 
@@ -90,6 +92,9 @@ class Collection {
   using DeleteFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_t*, bson_t*, bson_error_t*);
 
   static InsertManyResult insert_many_result(BulkWriteResult result);
+  // Throws `error` again, naming the unique index (and key values) of this collection that
+  // already holds `document`'s values, where the server's error named none.
+  [[noreturn]] void name_unique_index(const DuplicateKeyError& error, bson::DocumentView document) const;
   // ReadOnlyError when this handle's client refuses writes (Client::read_only).
   void check_writable(std::string_view call) const;
   // InvalidRequestError when a document carries values the server cannot store.

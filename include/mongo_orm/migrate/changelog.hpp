@@ -17,17 +17,19 @@
 namespace mongo_orm::migrate {
 
 enum class Direction { up, down };
-enum class RunStatus { running, applied, failed, rolled_back };
+// refused: its first step declined to start (OperationRefused), so nothing was written.
+enum class RunStatus { running, applied, failed, rolled_back, refused };
 
 constexpr auto enum_values(model::EnumTag<Direction>) {
   return std::array{std::pair{Direction::up, "up"}, std::pair{Direction::down, "down"}};
 }
 constexpr auto enum_values(model::EnumTag<RunStatus>) {
   return std::array{std::pair{RunStatus::running, "running"}, std::pair{RunStatus::applied, "applied"},
-                    std::pair{RunStatus::failed, "failed"}, std::pair{RunStatus::rolled_back, "rolled back"}};
+                    std::pair{RunStatus::failed, "failed"}, std::pair{RunStatus::rolled_back, "rolled back"},
+                    std::pair{RunStatus::refused, "refused"}};
 }
 
-// The stored names: "up", "down"; "running", "applied", "failed", "rolled back".
+// The stored names: "up", "down"; "running", "applied", "failed", "rolled back", "refused".
 std::string_view to_string(Direction direction) noexcept;
 std::string_view to_string(RunStatus status) noexcept;
 

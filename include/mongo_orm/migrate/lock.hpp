@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -48,6 +49,9 @@ class LeaseLock {
   // holder that is provably gone (its process, on this same machine and process table, no
   // longer runs) is taken over at once, under a new fencing token.
   static std::unique_ptr<LeaseLock> acquire(const Database& database, const LockOptions& options = {});
+  // The fencing token of the runner holding the lock now: none when the lock is free, expired,
+  // or held by a process that is provably gone (as acquire judges it).
+  static std::optional<int64_t> live_holder_token(const Database& database, const LockOptions& options = {});
   // Frees the lock whoever holds it (for a holder known to be gone); returns whether it was
   // held. The holder finds out at its next confirm(); the fencing token keeps rising.
   static bool force_unlock(const Database& database, const LockOptions& options = {});

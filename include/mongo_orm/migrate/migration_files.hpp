@@ -17,11 +17,16 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "mongo_orm/migrate/registry.hpp"
 
 namespace mongo_orm::migrate {
+
+// The keys each operation of a migration file takes ("op" aside), by operation name.
+const std::map<std::string, std::vector<std::string>>& migration_file_keys();
 
 // Reads one migration file; MigrationError naming the file, the operation ("up[2]") and the
 // key when something is missing, misspelt or of the wrong type.

@@ -13,8 +13,17 @@
 
 #include "mongo_orm/driver/capabilities.hpp"
 #include "mongo_orm/driver/database.hpp"
+#include "mongo_orm/error.hpp"
 
 namespace mongo_orm::migrate {
+
+// An operation declined to start because of what it found (a target that exists, fields it
+// would overwrite, duplicates under a unique index): it wrote nothing. A run refused by its
+// first step is recorded as refused, not failed.
+class OperationRefused : public MigrationError {
+ public:
+  using MigrationError::MigrationError;
+};
 
 // How far an operation has got; `total` is -1 when unknown.
 struct Progress {

@@ -117,12 +117,20 @@ Step dedupe_for_unique(std::string collection, bson::Document keys, DedupeOption
 // A per-document function: the new document, or nothing to skip it.
 using DocumentTransform = std::function<std::optional<bson::Document>(bson::DocumentView)>;
 
+// What copy_collection does with a copy whose _id the target already holds (a document the
+// copy did not put there).
+enum class OnCollision {
+  refuse,  // the default: refused (OperationRefused) before anything is written, naming the _ids
+  skip,    // the target's document stays; each one is counted as skipped and named by plan
+};
+
 // Copies `source` into `target` through `transform` (none: as they are), in batches (seed 000
 // DataMigrator). A transformed document without an _id takes the source's, so running again
 // after a failure copies nothing twice. `label` names the transform in the changelog and the
-// checksum. Undo deletes exactly the documents the copy inserted.
+// checksum. Undo deletes exactly the documents the copy inserted. Plan counts the collisions
+// exactly, with example _ids; a refused collision is a plan conflict.
 Step copy_collection(std::string source, std::string target, DocumentTransform transform = {},
-                     std::string label = {});
+                     std::string label = {}, OnCollision on_collision = OnCollision::refuse);
 
 // A per-document change: an update document ({"$set": ...}), or nothing to leave it.
 using UpdateTransform = std::function<std::optional<bson::Document>(bson::DocumentView)>;

@@ -23,7 +23,10 @@ struct RunnerOptions {
   int64_t transaction_limit = 10'000;
 };
 
-enum class MigrationStatus { pending, applied, failed };
+// running: its latest run has not finished and its runner holds the lock; interrupted: its
+// latest run has not finished and no runner holds the lock under that run's token (killed, or
+// its host lost): the next run of the same direction resumes it.
+enum class MigrationStatus { pending, applied, failed, running, interrupted };
 
 struct StatusRow {
   std::string version;
@@ -32,6 +35,9 @@ struct StatusRow {
   bool reversible = false;
   bool drifted = false;                // applied with a checksum other than the definition's
   std::optional<ChangelogEntry> last{};  // the latest run
+  // For a running, interrupted or failed run: how far it got, from its checkpoints
+  // ("1 of 2 steps finished; 500 documents processed in the current one").
+  std::string progress{};
 };
 
 // A definition that no longer matches what was applied.
@@ -53,7 +59,7 @@ struct RunReport {
 };
 
 // One preflight check: what was checked, whether it passed, and what was found.
-struct Check {
+struct PreflightCheck {
   std::string name;
   bool ok = true;
   std::string detail{};
@@ -78,7 +84,7 @@ struct PlannedMigration {
 // is now, so a step that depends on an earlier pending step is counted before that step.
 struct Plan {
   std::vector<PlannedMigration> migrations;
-  std::vector<Check> checks;           // preflight
+  std::vector<PreflightCheck> checks;           // preflight
   std::vector<std::string> problems;   // conflicts, failed checks, drift: what would block it
 
   bool pending() const noexcept { return !migrations.empty(); }
@@ -115,7 +121,7 @@ class Runner {
   Plan plan_down(const DownTarget& target) const;
   // Connectivity, dependencies, drift, free space for the copies the migrations make, and, for
   // a down, the backups its undo needs.
-  std::vector<Check> preflight(const std::vector<const Migration*>& migrations, Direction direction) const;
+  std::vector<PreflightCheck> preflight(const std::vector<const Migration*>& migrations, Direction direction) const;
 
  private:
   std::vector<const Migration*> applied_in_order(const std::map<std::string, VersionState>& state) const;
@@ -125,7 +131,7 @@ class Runner {
   void run(const Migration& migration, Direction direction, LeaseLock& lock) const;
   bool fits_in_transaction(const Migration& migration, Direction direction) const;
   static void execute(const Migration& migration, Direction direction, MigrationContext& context);
-  void refuse_failed_checks(const std::vector<Check>& checks, std::string_view what) const;
+  void refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const;
   Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction) const;
 
   Database database_;

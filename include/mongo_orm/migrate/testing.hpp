@@ -55,7 +55,10 @@ struct RoundTripResult {
   std::vector<std::string> applied;  // the versions the first up applied
   std::string after_down;            // difference between the data before up and after down
   std::string after_second_up;       // difference between the first and the second up
-  bool ok() const noexcept { return after_down.empty() && after_second_up.empty(); }
+  // Whether any migration was applied: with nothing pending, nothing was tested.
+  bool exercised() const noexcept { return !applied.empty(); }
+  // Something was exercised and every comparison held; never a pass about nothing.
+  bool ok() const noexcept { return exercised() && after_down.empty() && after_second_up.empty(); }
   std::string describe() const;
 };
 

@@ -10,6 +10,8 @@
 //   }
 #pragma once
 
+#include <typeinfo>
+
 #include <array>
 #include <chrono>
 #include <functional>
@@ -154,7 +156,8 @@ void add_option(Field<T, M>& field, Option option) {
   }
 }
 
-void throw_unknown_member(std::string_view model_collection);
+// `model` and `member_type` as typeid names them (demangled in the message).
+[[noreturn]] void throw_unknown_member(const char* model, const char* member_type, std::string_view collection, const std::vector<std::string_view>& declared);
 [[noreturn]] void throw_strict_unknown(std::string_view key);
 
 template <class M>
@@ -322,7 +325,10 @@ class Schema {
         if (found.empty() && f.member == member) found = f.name;
       }
     });
-    if (found.empty()) detail::throw_unknown_member(collection_);
+    if (found.empty()) {
+      detail::throw_unknown_member(typeid(T).name(), typeid(M).name(), collection_,
+                                   std::vector<std::string_view>(names_.begin(), names_.end()));
+    }
     return found;
   }
 

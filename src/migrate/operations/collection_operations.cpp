@@ -2,10 +2,12 @@
 // copy_collection.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/operations.hpp"
+#include "mongo_orm/model/typed_collection.hpp"
 #include "support.hpp"
 
 namespace mongo_orm::migrate::ops {
@@ -67,7 +69,7 @@ class CreateIndex final : public Operation {
       return {name()};
     }
     if (unique()) {
-      if (auto dups = duplicates_under(target, keys_); !dups.empty()) throw MigrationError(name() + ": " + dups);
+      if (auto dups = duplicates_under(target, keys_); !dups.empty()) throw OperationRefused(name() + ": " + dups);
     }
     bson::Builder options;
     options.concat(options_);
@@ -122,7 +124,7 @@ class DropIndex final : public Operation {
     auto spec = find(target);
     if (!spec) {
       if (backup.collection().count_documents({}) > 0) return {name()};  // dropped by an earlier, interrupted run
-      throw MigrationError(name() + ": " + collection_ + " has no index named " + index_);
+      throw OperationRefused(name() + ": " + collection_ + " has no index named " + index_);
     }
     backup.keep({bson::Builder{}.append("_id", "index").append("spec", spec->view()).extract()});
     target.drop_index(index_);
@@ -180,8 +182,8 @@ class RenameCollection final : public Operation {
                                const std::string& label) {
     bool has_from = context.database.has_collection(from), has_to = context.database.has_collection(to);
     if (!has_from && has_to) return {label};  // renamed by an earlier, interrupted run
-    if (!has_from) throw MigrationError(label + ": collection " + from + " does not exist");
-    if (has_to) throw MigrationError(label + ": collection " + to + " exists already; nothing renamed");
+    if (!has_from) throw OperationRefused(label + ": collection " + from + " does not exist");
+    if (has_to) throw OperationRefused(label + ": collection " + to + " exists already; nothing renamed");
     Collection source = context.database.collection(from);
     int64_t n = source.estimated_document_count();
     source.rename(to);
@@ -192,28 +194,47 @@ class RenameCollection final : public Operation {
 
 class CopyCollection final : public Operation {
  public:
-  CopyCollection(std::string source, std::string target, DocumentTransform transform, std::string label)
-      : source_(std::move(source)), target_(std::move(target)), transform_(std::move(transform)), label_(std::move(label)) {
+  CopyCollection(std::string source, std::string target, DocumentTransform transform, std::string label,
+                 OnCollision on_collision)
+      : source_(std::move(source)),
+        target_(std::move(target)),
+        transform_(std::move(transform)),
+        label_(std::move(label)),
+        on_collision_(on_collision) {
     detail::check_collection_name(source_, "copy_collection");
     detail::check_collection_name(target_, "copy_collection");
     if (source_ == target_) throw InvalidRequestError("copy_collection " + source_ + ": source and target are the same");
   }
   std::string name() const override {
-    return "copy_collection " + source_ + "->" + target_ + (label_.empty() ? "" : " (" + label_ + ")");
+    return "copy_collection " + source_ + "->" + target_ + (label_.empty() ? "" : " (" + label_ + ")") +
+           (on_collision_ == OnCollision::skip ? " skipping collisions" : "");
   }
 
   Estimate estimate(const StepContext& context) const override {
     int64_t n = context.database.collection(source_).count_documents({});
     Estimate e{name(), n, detail::batches_for(context, n)};
-    if (int64_t there = context.database.collection(target_).count_documents({}); there > 0) {
-      e.notes.push_back(target_ + " holds " + std::to_string(there) +
-                        " documents already; copies whose _id is there are skipped, and undo deletes only what the copy inserted");
+    if (Collisions found = collisions(context); found.count > 0) {
+      std::string text = std::to_string(found.count) + " cop" + (found.count == 1 ? "y has an _id" : "ies have _ids") +
+                         " that " + target_ + " holds already (e.g. " + found.examples + ")";
+      if (on_collision_ == OnCollision::refuse) {
+        e.conflicts.push_back(text + "; refused: choose OnCollision::skip, or clear them from " + target_);
+      } else {
+        e.notes.push_back(text + "; they are skipped and counted, the target's documents stay");
+      }
     }
     return e;
   }
   OperationStats apply(const StepContext& context) const override {
     Collection source = context.database.collection(source_), target = context.database.collection(target_);
     detail::Backup inserted_ids(context, *this);  // the _ids the copy inserted, for undo
+    if (on_collision_ == OnCollision::refuse) {
+      if (Collisions found = collisions(context); found.count > 0) {
+        throw OperationRefused(name() + ": " + std::to_string(found.count) + " cop" +
+                               (found.count == 1 ? "y has an _id" : "ies have _ids") + " that " + target_ +
+                               " holds already (e.g. " + found.examples +
+                               "); nothing copied (OnCollision::skip leaves the target's documents and counts them)");
+      }
+    }
     OperationStats stats{name()};
     auto totals = detail::for_each_batch(context, source, {}, name(), [&](const std::vector<bson::Document>& batch, BulkWrite&) {
       std::vector<bson::Document> copies, ids;
@@ -236,7 +257,10 @@ class CopyCollection final : public Operation {
       std::vector<std::size_t> recorded_before;  // by a run killed before it could forget
       for (std::size_t i = 0; i < copies.size(); ++i) {
         if (copied[i]) ++stats.modified;
-        if (!copied[i] && newly_recorded[i]) forget.delete_one(ids[i]);
+        if (!copied[i] && newly_recorded[i]) {
+          forget.delete_one(ids[i]);
+          ++stats.skipped;  // the target's own document: left as it was
+        }
         if (!copied[i] && !newly_recorded[i]) recorded_before.push_back(i);
       }
       // An _id an earlier run recorded and found in the target is the copy when the target
@@ -280,9 +304,49 @@ class CopyCollection final : public Operation {
   bool copies_documents() const override { return true; }
 
  private:
+  struct Collisions {
+    int64_t count = 0;
+    std::string examples;  // up to five _ids
+  };
+  // The copies whose _id the target holds and that this copy did not insert (an interrupted
+  // run's own copies are recorded and do not count), streaming the source batch by batch.
+  Collisions collisions(const StepContext& context) const {
+    Collisions found;
+    Collection source = context.database.collection(source_), target = context.database.collection(target_);
+    if (target.estimated_document_count() == 0 && target.count_documents({}, {.limit = 1}) == 0) return found;
+    Collection recorded = context.database.collection(context.backup_collection(*this));
+    std::vector<bson::Document> ids;
+    auto check = [&] {
+      if (ids.empty()) return;
+      auto in = [&] {
+        return bson::Builder{}.append("_id", [&](bson::Builder& f) {
+          f.append("$in", [&](bson::ArrayBuilder& list) { for (const auto& id : ids) list.append(id["_id"]); });
+        }).extract();
+      };
+      std::set<std::string> ours;
+      for (bson::DocumentView mine : recorded.find(in(), {.projection = bson::Builder{}.append("_id", 1).extract()})) {
+        ours.insert(detail::id_bytes(mine["_id"]));
+      }
+      for (bson::DocumentView there : target.find(in(), {.projection = bson::Builder{}.append("_id", 1).extract()})) {
+        if (ours.contains(detail::id_bytes(there["_id"]))) continue;
+        if (++found.count <= 5) found.examples += (found.examples.empty() ? "_id " : ", ") + mongo_orm::model::detail::describe_id(there);
+      }
+      ids.clear();
+    };
+    for (bson::DocumentView original : source.find({}, {.batch_size = context.batch.size})) {
+      std::optional<bson::Document> copy = transform_ ? transform_(original) : std::optional(bson::Document(original));
+      if (!copy) continue;
+      ids.push_back(bson::Builder{}.append("_id", copy->contains("_id") ? (*copy)["_id"] : original["_id"]).extract());
+      if (static_cast<int32_t>(ids.size()) >= context.batch.size) check();
+    }
+    check();
+    return found;
+  }
+
   std::string source_, target_;
   DocumentTransform transform_;
   std::string label_;
+  OnCollision on_collision_;
 };
 
 }  // namespace
@@ -299,8 +363,10 @@ Step rename_collection(std::string from, std::string to) {
   return std::make_shared<RenameCollection>(std::move(from), std::move(to));
 }
 
-Step copy_collection(std::string source, std::string target, DocumentTransform transform, std::string label) {
-  return std::make_shared<CopyCollection>(std::move(source), std::move(target), std::move(transform), std::move(label));
+Step copy_collection(std::string source, std::string target, DocumentTransform transform, std::string label,
+                     OnCollision on_collision) {
+  return std::make_shared<CopyCollection>(std::move(source), std::move(target), std::move(transform), std::move(label),
+                                          on_collision);
 }
 
 }  // namespace mongo_orm::migrate::ops

@@ -177,7 +177,7 @@ class RenameField final : public Operation {
   OperationStats rename(const StepContext& context, const std::string& from, const std::string& to,
                         const std::string& label) const {
     Collection target = context.database.collection(collection_);
-    if (auto clash = clashes(target, from, to); !clash.empty()) throw MigrationError(label + ": " + clash + "; nothing renamed");
+    if (auto clash = clashes(target, from, to); !clash.empty()) throw OperationRefused(label + ": " + clash + "; nothing renamed");
     bson::Document update = bson::Builder{}.append("$rename", [&](bson::Builder& r) { r.append(from, to); }).extract();
     UpdateResult result = target.update_many(exists(from, true), update);
     return {label, result.matched_count, result.modified_count};

@@ -411,7 +411,7 @@ class SplitMerge final : public Operation {
   OperationStats run(const StepContext& context, bool splitting, bool keep_lossy, const std::string& label) const {
     Collection target = context.database.collection(collection_);
     if (int64_t clash = target.count_documents(clashes(splitting)); clash > 0) {
-      throw MigrationError(label + ": " + clash_text(clash, splitting) + "; nothing changed");
+      throw OperationRefused(label + ": " + clash_text(clash, splitting) + "; nothing changed");
     }
     detail::Backup backup(context, *this);
     OperationStats stats{label};
@@ -581,7 +581,7 @@ class Transform final : public Operation {
       }
     }
     if (db.has_collection(backup_name)) {
-      throw MigrationError(name() + ": " + backup_name + " exists already; it holds the original of an earlier rewrite: drop or rename it first");
+      throw OperationRefused(name() + ": " + backup_name + " exists already; it holds the original of an earlier rewrite: drop or rename it first");
     }
     if (!db.has_collection(shadow_name)) {
       if (context.checkpoints) context.checkpoints->restart_step();
