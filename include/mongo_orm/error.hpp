@@ -54,6 +54,16 @@ class CapabilityError : public Error {
   std::string capability_;
 };
 
+// Work inside a transaction asked for something that would leave its session: an operation on
+// a handle not bound to it (sent on another pooled connection, outside the transaction, where
+// it can wait on the transaction's own locks), or an index or collection change, which MongoDB
+// does not allow inside a transaction. A bug in the calling code, raised in every build before
+// anything is sent; names the call and the namespace.
+class TransactionDisciplineError : public Error {
+ public:
+  using Error::Error;
+};
+
 // The server answered with an error.
 class CommandError : public Error {
  public:

@@ -172,6 +172,7 @@ int print_history(migrate::Runner& runner, bool json) {
     std::cout << bson::DateTime::from_time_point(run.started_at).to_iso8601() << "  " << std::left << std::setw(16) << run.version << std::setw(6)
               << migrate::to_string(run.direction) << std::setw(13) << migrate::to_string(run.status)
               << run.duration_ms << " ms  " << run.host << ":" << run.pid;
+    if (run.in_transaction) std::cout << "  in one transaction";
     if (!run.error.empty()) std::cout << "  error: " << run.error;
     std::cout << "\n";
   }
@@ -229,7 +230,8 @@ int print_plan(const migrate::Plan& plan, bool json) {
       for (const auto& m : plan.migrations) {
         list.append([&](bson::Builder& b) {
           b.append("version", m.version).append("description", m.description)
-              .append("direction", migrate::to_string(m.direction)).append("runs_code", m.runs_code);
+              .append("direction", migrate::to_string(m.direction)).append("runs_code", m.runs_code)
+              .append("in_transaction", m.in_transaction);
           b.append("irreversible", [&](bson::ArrayBuilder& names) { for (const auto& n : m.irreversible) names.append(n); });
           b.append("operations", [&](bson::ArrayBuilder& ops) {
             for (const auto& e : m.operations) {
@@ -255,7 +257,7 @@ int print_plan(const migrate::Plan& plan, bool json) {
   if (plan.migrations.empty()) std::cout << "nothing pending\n";
   for (const auto& m : plan.migrations) {
     std::cout << (m.direction == migrate::Direction::up ? "would apply " : "would revert ") << m.version << "  "
-              << m.description << "\n";
+              << m.description << (m.in_transaction ? "  (in one transaction)" : "") << "\n";
     if (m.runs_code) std::cout << "    (C++ code: only the operations it applies are counted)\n";
     for (const auto& e : m.operations) {
       std::cout << "    " << e.operation << ": " << count_of(e.documents, "document") << ", "

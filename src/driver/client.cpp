@@ -126,6 +126,7 @@ Client::Lease::~Lease() {
 }
 
 Client::Lease Client::acquire() const {
+  detail::check_in_transaction("a pooled connection (Client::acquire)", state_->hosts, nullptr);
   return Lease(state_, mongoc_client_pool_pop(state_->pool));
 }
 
@@ -195,6 +196,10 @@ bson::Document Client::run_command(std::string_view database, bson::DocumentView
     check_writable(first == command.end() ? std::string("an empty command") : "command " + std::string((*first).key()),
                    database);
   }
+  auto first = command.begin();
+  detail::check_in_transaction(first == command.end() ? std::string("an empty command")
+                                                      : "command " + std::string((*first).key()),
+                               database, nullptr);
   Lease lease = acquire();
   std::string db(database);
   bson_t cmd = command.as_bson();

@@ -46,12 +46,13 @@ Collection::Collection(Client client, std::string database, std::string name,
   if (name_.empty()) throw ConfigurationError("a collection name must not be empty");
 }
 
-Client::Lease Collection::lease() const {
+Client::Lease Collection::lease(std::string_view call) const {
+  detail::check_in_transaction(call, namespace_name(), session_.get());
   return session_ ? Client::Lease::unowned(session_->client) : client_.acquire();
 }
 
 void Collection::bind_session(Builder& opts) const {
-  if (!session_) return;
+  if (!session_ || !session_->session) return;  // none: a rehearsal
   bson_error_t error;
   if (!mongoc_client_session_append(session_->session, opts.native(), &error)) {
     detail::throw_error(error, nullptr, {namespace_name(), client_.hosts()});
@@ -67,7 +68,7 @@ void Collection::check_writable(std::string_view call) const { client_.check_wri
 InsertOneResult Collection::insert_one(DocumentView document) const {
   check_writable("insert_one");
   check_payload(document);
-  auto lease = this->lease();
+  auto lease = this->lease("insert_one");
   detail::CollectionGuard coll(lease.get(), database_, name_);
   Builder opts;
   bind_session(opts);
@@ -140,7 +141,7 @@ Cursor Collection::find(DocumentView filter, const FindOptions& options) const {
   check_payload(filter);
   bind_session(opts);
 
-  auto lease = this->lease();
+  auto lease = this->lease("find");
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson();
   mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(coll.get(), &f, opts.native(), nullptr);
@@ -164,7 +165,7 @@ int64_t Collection::count_documents(DocumentView filter, const CountOptions& opt
   check_payload(filter);
   bind_session(opts);
 
-  auto lease = this->lease();
+  auto lease = this->lease("count_documents");
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson();
   detail::Reply reply;
@@ -176,6 +177,7 @@ int64_t Collection::count_documents(DocumentView filter, const CountOptions& opt
 }
 
 int64_t Collection::estimated_document_count() const {
+  detail::check_in_transaction("estimated_document_count", namespace_name(), session_.get(), detail::CallKind::catalog_read);
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   detail::Reply reply;
@@ -192,7 +194,7 @@ std::vector<bson::Value> Collection::distinct(std::string_view field, DocumentVi
       Builder{}.append("distinct", name_).append("key", field).append("query", filter).extract();
   Builder opts;
   bind_session(opts);
-  auto lease = this->lease();
+  auto lease = this->lease("distinct");
   detail::CollectionGuard coll(lease.get(), database_, name_);
   detail::Reply reply;
   bson_error_t error;
@@ -222,7 +224,7 @@ Cursor Collection::aggregate(const std::vector<Document>& pipeline,
   if (options.max_time_ms) opts.append("maxTimeMS", *options.max_time_ms);
   bind_session(opts);
 
-  auto lease = this->lease();
+  auto lease = this->lease("aggregate");
   detail::CollectionGuard coll(lease.get(), database_, name_);
   mongoc_cursor_t* cursor = mongoc_collection_aggregate(coll.get(), MONGOC_QUERY_NONE,
                                                         command.native(), opts.native(), nullptr);
@@ -239,7 +241,7 @@ UpdateResult Collection::run_update(std::string_view call, UpdateFunction functi
   if (options.upsert) opts.append("upsert", true);
   detail::append_hint(opts, options.hint);
   bind_session(opts);
-  auto lease = this->lease();
+  auto lease = this->lease(call);
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson(), c = change.as_bson();
   detail::Reply reply;
@@ -255,7 +257,7 @@ DeleteResult Collection::run_delete(std::string_view call, DeleteFunction functi
   detail::check_payload(client_.capabilities(), filter, namespace_name());
   Builder opts;
   bind_session(opts);
-  auto lease = this->lease();
+  auto lease = this->lease(call);
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_t f = filter.as_bson();
   detail::Reply reply;
@@ -330,7 +332,7 @@ std::optional<Document> Collection::find_and_modify(DocumentView filter, const D
   Builder extra;
   bind_session(extra);
   if (!extra.view().empty()) mongoc_find_and_modify_opts_append(fam.opts, extra.native());
-  auto lease = this->lease();
+  auto lease = this->lease("find_and_modify");
   detail::CollectionGuard coll(lease.get(), self.database_name(), self.name());
   bson_t f = filter.as_bson();
   detail::Reply reply;
@@ -374,7 +376,7 @@ std::optional<Document> Collection::find_one_and_delete(DocumentView filter,
 
 BulkWrite Collection::bulk_write(bool ordered) const {
   check_writable("bulk_write");
-  auto lease = this->lease();
+  auto lease = this->lease("bulk_write");
   detail::CollectionGuard coll(lease.get(), database_, name_);
   mongoc_collection_t* handle = coll.release();
   Builder session_opts;
@@ -422,6 +424,7 @@ std::vector<std::string> Collection::create_indexes(const std::vector<IndexModel
       });
     }
   });
+  detail::check_in_transaction("create_indexes", namespace_name(), session_.get(), detail::CallKind::catalog_change);
   auto lease = client_.acquire();
   detail::Reply reply;
   bson_error_t error;
@@ -433,6 +436,7 @@ std::vector<std::string> Collection::create_indexes(const std::vector<IndexModel
 }
 
 std::vector<Document> Collection::list_indexes() const {
+  detail::check_in_transaction("list_indexes", namespace_name(), session_.get(), detail::CallKind::catalog_read);
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   mongoc_cursor_t* cursor = mongoc_collection_find_indexes_with_opts(coll.get(), nullptr);
@@ -453,6 +457,7 @@ std::vector<Document> Collection::list_indexes() const {
 
 void Collection::drop_index(std::string_view name) const {
   check_writable("drop_index");
+  detail::check_in_transaction("drop_index", namespace_name(), session_.get(), detail::CallKind::catalog_change);
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   std::string index(name);
@@ -464,6 +469,7 @@ void Collection::drop_index(std::string_view name) const {
 
 void Collection::drop() const {
   check_writable("drop");
+  detail::check_in_transaction("drop", namespace_name(), session_.get(), detail::CallKind::catalog_change);
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   bson_error_t error;
@@ -476,6 +482,7 @@ void Collection::drop() const {
 
 Collection Collection::rename(std::string_view new_name, const RenameOptions& options) const {
   check_writable("rename");
+  detail::check_in_transaction("rename", namespace_name(), session_.get(), detail::CallKind::catalog_change);
   auto lease = client_.acquire();
   detail::CollectionGuard coll(lease.get(), database_, name_);
   std::string target(new_name);

@@ -40,6 +40,7 @@ bson::Document Database::run_command(bson::DocumentView command) const {
 }
 
 std::vector<std::string> Database::list_collection_names(bson::DocumentView filter) const {
+  detail::check_in_transaction("list_collection_names", name_, session_.get(), detail::CallKind::catalog_read);
   auto lease = client_.acquire();
   DatabaseGuard db(lease.get(), name_);
   bson::Document opts = bson::Builder{}.append("filter", filter).extract();
@@ -59,6 +60,8 @@ bool Database::has_collection(std::string_view name) const {
 
 Collection Database::create_collection(std::string_view name, bson::DocumentView options) const {
   client_.check_writable("create_collection", name_ + "." + std::string(name));
+  detail::check_in_transaction("create_collection", name_ + "." + std::string(name), session_.get(),
+                               detail::CallKind::catalog_change);
   auto lease = client_.acquire();
   DatabaseGuard db(lease.get(), name_);
   std::string coll_name(name);
@@ -73,6 +76,7 @@ Collection Database::create_collection(std::string_view name, bson::DocumentView
 
 void Database::drop() const {
   client_.check_writable("drop", name_);
+  detail::check_in_transaction("drop", name_, session_.get(), detail::CallKind::catalog_change);
   auto lease = client_.acquire();
   DatabaseGuard db(lease.get(), name_);
   bson_error_t error;

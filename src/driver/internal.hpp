@@ -15,10 +15,42 @@
 namespace mongo_orm::detail {
 
 // A session that handles made inside Client::with_transaction run their operations in.
+// `session` is null in a rehearsal (Client::rehearse_transaction): the same connection and the
+// same discipline, without a server transaction.
 struct SessionBinding {
   mongoc_client_t* client;
   mongoc_client_session_t* session;
 };
+
+// The transaction whose body runs on this thread, if any: while it is set, every operation
+// must go through a handle bound to it (check_in_transaction).
+const SessionBinding*& transaction_on_this_thread() noexcept;
+
+// Sets the transaction of this thread for the life of the scope.
+class TransactionScope {
+ public:
+  explicit TransactionScope(const SessionBinding* binding) noexcept : previous_(transaction_on_this_thread()) {
+    transaction_on_this_thread() = binding;
+  }
+  TransactionScope(const TransactionScope&) = delete;
+  TransactionScope& operator=(const TransactionScope&) = delete;
+  ~TransactionScope() { transaction_on_this_thread() = previous_; }
+
+ private:
+  const SessionBinding* previous_;
+};
+
+// What a call does, as far as transactions care.
+enum class CallKind {
+  documents,       // reads and writes documents: allowed through the transaction's session
+  catalog_read,    // reads the catalog (listIndexes, listCollections, the count command): refused in one
+  catalog_change,  // changes indexes or collections (drop, rename, createIndexes): refused in one
+};
+
+// TransactionDisciplineError when a transaction body runs on this thread and `call` on
+// `target` would leave it: `bound` is the session the handle is bound to (null: none).
+void check_in_transaction(std::string_view call, std::string_view target, const SessionBinding* bound,
+                          CallKind kind = CallKind::documents);
 
 struct ClientState {
   mongoc_client_pool_t* pool = nullptr;

@@ -9,7 +9,7 @@ namespace mongo_orm::migrate {
 
 MigrationContext::MigrationContext(const Database& database, const Capabilities& capabilities, std::string version,
                                    bool dry_run, BatchOptions batch, ProgressCallback progress,
-                                   CheckpointLog* checkpoints)
+                                   CheckpointLog* checkpoints, AfterCommit* after_commit)
     : database(dry_run ? Database(database.client().read_only("a dry run of migration " + version +
                                                                " writes nothing"),
                                   database.name())
@@ -19,10 +19,11 @@ MigrationContext::MigrationContext(const Database& database, const Capabilities&
       version_(std::move(version)),
       batch_(batch),
       progress_(std::move(progress)),
-      checkpoints_(checkpoints) {}
+      checkpoints_(checkpoints),
+      after_commit_(after_commit) {}
 
 StepContext MigrationContext::step_context() const {
-  return StepContext{database, capabilities, version_, batch_, progress_, checkpoints_};
+  return StepContext{database, capabilities, version_, batch_, progress_, checkpoints_, after_commit_};
 }
 
 template <class Run>

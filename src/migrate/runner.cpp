@@ -137,22 +137,29 @@ void Runner::execute(const Migration& migration, Direction direction, MigrationC
   }
 }
 
-bool Runner::fits_in_transaction(const Migration& migration, Direction direction) const {
+bool Runner::may_use_transaction(const Migration& migration, Direction direction) const {
   const Capabilities& caps = database_.client().capabilities();
-  if (!caps.transactions || options_.transaction_limit <= 0 || migration.steps.empty()) return false;
+  if (!(caps.transactions || options_.rehearse_transactions) || options_.transaction_limit <= 0) return false;
+  if (migration.steps.empty()) return false;
   if (direction == Direction::up ? static_cast<bool>(migration.up) : static_cast<bool>(migration.down)) return false;
-  for (const Step& step : migration.steps) {
-    if (!step->transactional()) return false;
-  }
-  MigrationContext dry(database_, caps, migration.version, true, options_.batch);
-  execute(migration, direction, dry);
+  return std::all_of(migration.steps.begin(), migration.steps.end(), [](const Step& step) { return step->transactional(); });
+}
+
+bool Runner::fits_in_transaction(const Migration& migration, Direction direction,
+                                 const std::vector<Estimate>& estimates) const {
+  if (!may_use_transaction(migration, direction)) return false;
   int64_t documents = 0;
-  for (const Estimate& e : dry.estimates()) documents += e.documents;
+  for (const Estimate& e : estimates) documents += e.documents;
   return documents <= options_.transaction_limit;
 }
 
 void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock) const {
-  bool transaction = fits_in_transaction(migration, direction);
+  bool transaction = false;
+  if (may_use_transaction(migration, direction)) {
+    MigrationContext dry(database_, database_.client().capabilities(), migration.version, true, options_.batch);
+    execute(migration, direction, dry);
+    transaction = fits_in_transaction(migration, direction, dry.estimates());
+  }
   // An interrupted run of the same definition, going the same way, is resumed from its
   // checkpoints: finished steps are not applied again, batched loops go on after their last batch.
   bson::Document resumed;
@@ -169,12 +176,13 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
   }
   bool resumes = !resumed.empty();
   auto entry = changelog_.begin(migration, direction, lock, resumed);
-  entry->in_transaction = transaction;
+  const Capabilities& caps = database_.client().capabilities();
+  entry->in_transaction = transaction && caps.transactions;
   CheckpointLog checkpoints(std::move(resumed), [&](const std::string& key, const bson::Document& checkpoint) {
     changelog_.save_checkpoint(*entry, key, checkpoint, lock);
   });
-  const Capabilities& caps = database_.client().capabilities();
   std::vector<OperationStats> operations;
+  AfterCommit after_commit;  // backups to drop once the transaction has committed
   // Records the run as failed and says so; the error to throw.
   auto record_failure = [&](const std::exception& e) {
     std::string recorded = "; it is recorded as failed and the next run starts again at it";
@@ -195,12 +203,19 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
     if (transaction) {
       // The body may run more than once (transient errors are retried by the driver); only the
       // last attempt's counts are kept.
-      database_.client().with_transaction([&](const Session& session) {
+      auto body = [&](const Session& session) {
+        after_commit.clear();
         Database in_session = session.database(database_.name());
-        MigrationContext context(in_session, caps, migration.version, false, options_.batch, options_.progress);
+        MigrationContext context(in_session, caps, migration.version, false, options_.batch, options_.progress,
+                                 nullptr, &after_commit);
         execute(migration, direction, context);
         operations = context.operations();
-      });
+      };
+      if (caps.transactions) {
+        database_.client().with_transaction(body);
+      } else {
+        database_.client().rehearse_transaction(body);
+      }
     } else {
       MigrationContext context(database_, caps, migration.version, false, options_.batch, options_.progress,
                                &checkpoints);
@@ -228,6 +243,17 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
   entry->checkpoints = checkpoints.all();
   changelog_.finish(entry, direction == Direction::up ? RunStatus::applied : RunStatus::rolled_back, "", operations,
                     lock);
+  // The transaction committed and its run is recorded; only now may its backups go.
+  for (const auto& action : after_commit) {
+    try {
+      action();
+    } catch (const std::exception& e) {
+      throw MigrationError("migration " + migration.version + " (" + migration.description + ") went " +
+                           (direction == Direction::up ? "up" : "down") +
+                           " and is recorded, but a backup it no longer needs could not be dropped after the commit: " +
+                           e.what() + "; drop it before this migration runs again");
+    }
+  }
 }
 
 void Runner::refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const {
@@ -413,6 +439,9 @@ Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Directio
       plan.problems.push_back(m->version + ": the dry run failed: " + e.what());
     }
     planned.operations = context.estimates();
+    planned.in_transaction = planned.error.empty() && planned.uncounted.empty() &&
+                             database_.client().capabilities().transactions &&
+                             fits_in_transaction(*m, direction, planned.operations);
     for (const Estimate& e : planned.operations) {
       for (const std::string& conflict : e.conflicts) plan.problems.push_back(m->version + " " + e.operation + ": " + conflict);
     }

@@ -44,8 +44,7 @@ TEST_F(ConcurrentRunners, SixProcessesApplyEachMigrationExactlyOnce) {
                                         {.lock = {.wait = 120s, .retry_interval = 50ms}, .batch = {.size = 20}}));
   }
   for (pid_t child : children) {
-    int status = 0;
-    ASSERT_EQ(waitpid(child, &status, 0), child);
+    int status = testing::wait_bounded(child, "a runner", std::chrono::seconds(300));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a runner failed";
   }
   Collection items = db.collection("items");

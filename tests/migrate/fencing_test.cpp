@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "support/child_process.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -29,9 +30,12 @@ Registry slow_count() {
   return registry;
 }
 
+// The batched, checkpointed path (transaction_limit 0): a transaction would leave no
+// checkpoints to fence.
 RunnerOptions options() {
   return {.lock = {.ttl = 1000ms, .wait = 30s, .retry_interval = 50ms},
-          .batch = {.size = 10, .pause = 150ms}};
+          .batch = {.size = 10, .pause = 150ms},
+          .transaction_limit = 0};
 }
 
 class Fencing : public testing::ServerTest {};
@@ -46,8 +50,7 @@ TEST_F(Fencing, ARunnerPausedPastItsLeaseCannotWriteTheChangelogWhenItWakes) {
   std::fflush(nullptr);
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
-  pid_t paused = fork();
-  if (paused == 0) {
+  pid_t paused = testing::fork_bounded([&] {
     close(pipe_fds[0]);
     int code = 0;
     try {
@@ -61,8 +64,8 @@ TEST_F(Fencing, ARunnerPausedPastItsLeaseCannotWriteTheChangelogWhenItWakes) {
       std::fprintf(stderr, "paused runner: %s\n", e.what());
       code = 1;
     }
-    _exit(code);
-  }
+    return code;
+  });
   close(pipe_fds[1]);
   // Wait until it is well into the migration (two batches checkpointed), then pause it.
   bson::Document running = bson::from_json(R"({"status": "running", "checkpoints.0:0.processed": {"$gte": 20}})");
@@ -78,8 +81,7 @@ TEST_F(Fencing, ARunnerPausedPastItsLeaseCannotWriteTheChangelogWhenItWakes) {
   Runner(db, registry, options()).up();
 
   kill(paused, SIGCONT);
-  int status = 0;
-  ASSERT_EQ(waitpid(paused, &status, 0), paused);
+  int status = testing::wait_bounded(paused, "the paused runner");
   ASSERT_TRUE(WIFEXITED(status));
   char reason[512] = {};
   ssize_t n = read(pipe_fds[0], reason, sizeof reason - 1);

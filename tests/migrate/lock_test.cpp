@@ -10,6 +10,7 @@
 #include <csignal>
 #include <thread>
 
+#include "support/child_process.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -76,8 +77,7 @@ TEST_F(LockTest, OnlyOneOfManyRunnersHoldsItAtATime) {
 pid_t child_holding_the_lock(const Database& db, bool die_at_once, LockOptions options = {.ttl = 60'000ms}) {
   int ready[2];
   EXPECT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  if (child == 0) {
+  pid_t child = testing::fork_bounded([&] {
     close(ready[0]);
     Client own(testing::server_uri());
     options.renew_in_background = false;
@@ -86,17 +86,18 @@ pid_t child_holding_the_lock(const Database& db, bool die_at_once, LockOptions o
     (void)!write(ready[1], &byte, 1);
     if (!die_at_once) pause();
     std::_Exit(0);
-  }
+    return 0;
+  });
   close(ready[1]);
   char byte = 0;
-  EXPECT_EQ(read(ready[0], &byte, 1), 1);
+  EXPECT_EQ(read(ready[0], &byte, 1), 1) << "the child could not take the lock (its error is on stderr)";
   close(ready[0]);
   return child;
 }
 
 TEST_F(LockTest, AHolderWhoseProcessIsGoneIsTakenOverAtOnce) {
   pid_t child = child_holding_the_lock(db, true);
-  waitpid(child, nullptr, 0);
+  testing::wait_bounded(child, "the lock holder");
   std::string notice;
   auto taken = LeaseLock::acquire(db, {.notice = [&](const std::string& text) { notice = text; }});
   EXPECT_EQ(taken->token(), 2);
@@ -108,7 +109,7 @@ TEST_F(LockTest, ALiveHolderIsNotTakenOverButAKilledOneIs) {
   pid_t child = child_holding_the_lock(db, false);
   EXPECT_THROW(LeaseLock::acquire(db), LockBusyError);
   kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
+  testing::wait_bounded(child, "the lock holder");
   EXPECT_EQ(LeaseLock::acquire(db)->token(), 2);
 }
 
@@ -119,7 +120,7 @@ TEST_F(LockTest, AWaitingRunnerSaysWhoHoldsTheLockAndUntilWhen) {
                                        .notice = [&](const std::string& text) { notice += text; }}),
                LockBusyError);
   kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
+  testing::wait_bounded(child, "the lock holder");
   EXPECT_NE(notice.find("waiting up to 300 ms"), std::string::npos) << notice;
   EXPECT_NE(notice.find(":" + std::to_string(child) + ":"), std::string::npos) << notice;
   EXPECT_NE(notice.find("(server time)"), std::string::npos) << notice;
@@ -129,7 +130,7 @@ TEST_F(LockTest, AWaitingRunnerSaysWhoHoldsTheLockAndUntilWhen) {
 // lease is waited out.
 TEST_F(LockTest, AHolderOnAnotherMachineExpiresWithItsLease) {
   pid_t child = child_holding_the_lock(db, true, {.ttl = 800ms});
-  waitpid(child, nullptr, 0);
+  testing::wait_bounded(child, "the lock holder");
   db.collection("_mongo_orm_locks")
       .update_one(bson::Builder{}.append("_id", "migrations").extract(),
                   bson::Builder{}.append("$set", [](bson::Builder& set) {
@@ -143,7 +144,7 @@ TEST_F(LockTest, AHolderOnAnotherMachineExpiresWithItsLease) {
 // A pid that runs again, for another process, is not the holder: the start time tells them apart.
 TEST_F(LockTest, AReusedPidIsNotMistakenForTheHolder) {
   pid_t child = child_holding_the_lock(db, true);
-  waitpid(child, nullptr, 0);
+  testing::wait_bounded(child, "the lock holder");
   auto holder = db.collection("_mongo_orm_locks").find_one(bson::Builder{}.append("_id", "migrations").extract());
   ASSERT_TRUE(holder);
   ASSERT_GT((*holder)["pid_start"].as_int64(), 0) << "the lock records when its holder's process started";

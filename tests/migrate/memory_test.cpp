@@ -54,7 +54,7 @@ class MemoryTest : public testing::ServerTest {
       }
     }
     Registry registry = split_names();
-    pid_t child = testing::fork_up(testing::server_uri(), db.name(), registry, {});
+    pid_t child = testing::fork_up(testing::server_uri(), db.name(), registry, {}, std::chrono::hours(3));
     int status = 0;
     rusage usage{};
     EXPECT_EQ(wait4(child, &status, 0, &usage), child);

@@ -31,7 +31,9 @@ class OperationsTest : public testing::MigrationTest {
     registry.add(Migration{.version = std::move(version), .description = "under test", .steps = std::move(steps)});
     return registry;
   }
-  // up, then down, then expects the data as it was; returns what up recorded.
+  // up, then down, then expects the data as it was; returns what up recorded. Then the same
+  // through the transactional code path (rehearsed where the server has no transactions), so
+  // that a step that would leave the transaction's session fails here on every server.
   std::vector<OperationStats> up_down_exact(const Registry& registry) {
     Snapshot before = snapshot(db);
     Runner runner(db, registry);
@@ -39,6 +41,17 @@ class OperationsTest : public testing::MigrationTest {
     auto applied = runner.history().back().operations;
     runner.down({.all = true});
     EXPECT_EQ(difference(before, snapshot(db)), "");
+
+    bool transactional_steps = true;
+    for (const Migration* m : registry.ordered()) {
+      for (const Step& step : m->steps) transactional_steps = transactional_steps && step->transactional();
+    }
+    if (!transactional_steps) return applied;
+    Runner transactional(db, registry, {.rehearse_transactions = true});
+    transactional.up();
+    EXPECT_EQ(transactional.history().back().operations.size(), applied.size());
+    transactional.down({.all = true});
+    EXPECT_EQ(difference(before, snapshot(db)), "") << "through the transactional path";
     return applied;
   }
 };
@@ -433,8 +446,10 @@ Step split_by_rewrite(bson::Document filter = {}) {
 }
 
 TEST_F(OperationsTest, RewriteSwapsInTheTransformedCollectionWithItsIndexesAndUndoIsExact) {
-  load("users", {R"({"_id": 1, "name": "Ada Lovelace", "legacy": true, "profile": {"age": 36}, "version": 1})",
-                 R"({"_id": 2, "name": "Alan Turing", "version": 2147483647})",
+  // Every document has its own email: MongoDB indexes a missing field as null, so two documents
+  // without one could not share a unique index.
+  load("users", {R"({"_id": 1, "name": "Ada Lovelace", "email": "ada@example.org", "legacy": true, "profile": {"age": 36}, "version": 1})",
+                 R"({"_id": 2, "name": "Alan Turing", "email": "alan@example.org", "version": 2147483647})",
                  R"({"_id": 3, "email": "x@example.org"})"});
   db.collection("users").create_index({from_json(R"({"email": 1})"), from_json(R"({"name": "email_1", "unique": true})")});
   Registry registry = one({split_by_rewrite()});
@@ -502,18 +517,68 @@ Registry failing_after_a_write() {
                 .steps = {ops::set_fields("users", {}, from_json(R"({"touched": true})")),
                           ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
                             throw std::runtime_error("boom");
-                          })}});
+                          }, {.strategy = ops::TransformStrategy::in_place})}});
   return registry;
 }
 
+// Both steps may run in a transaction (the transform says in_place), and two documents are
+// under the limit: the plan says so, and the failure rolls the first step back.
 TEST_F(OperationsTest, SmallMigrationsRunInATransactionWhereTheServerHasThem) {
   MONGO_ORM_REQUIRE_CAPABILITY(transactions);
   load("users", {R"({"_id": 1})", R"({"_id": 2})"});
   Registry registry = failing_after_a_write();
   Runner runner(db, registry);
+  EXPECT_TRUE(runner.plan().migrations.at(0).in_transaction);
   EXPECT_THROW(runner.up(), MigrationError);
   EXPECT_EQ(count("users", R"({"touched": true})"), 0) << "rolled back";
   EXPECT_TRUE(runner.history().back().in_transaction);
+  EXPECT_FALSE(Runner(db, registry, {.transaction_limit = 1}).plan().migrations.at(0).in_transaction)
+      << "over the limit: batched, with checkpoints";
+}
+
+// Every operation that says it may run in a transaction keeps to the transaction's session
+// going up and down (rehearsed where the server has no transactions, so the check runs on
+// every server), and the backups an undo restored from are dropped only after the commit.
+TEST_F(OperationsTest, EveryTransactionalOperationKeepsToItsSessionUpAndDown) {
+  load("users", {R"({"_id": 1, "_cls": "Human.Jedi", "name": "Ann Lee", "email": " A@X.COM ", "age": "42", "legacy": 1})",
+                 R"({"_id": 2, "_cls": "Human.Jedi", "name": "Bob", "email": "b@x.com", "age": "old", "legacy": 2})",
+                 R"({"_id": 3, "_cls": "Human", "name": "Cher ", "email": "c@x.com", "age": 7})"});
+  load("old_users", {R"({"_id": 10, "name": "Dee"})"});
+  std::vector<Step> steps{
+      ops::add_field("users", "status", make_value("active")),
+      ops::remove_field("users", "legacy"),
+      ops::rename_field("users", "email", "mail"),
+      ops::set_fields("users", from_json(R"({"_id": 2})"), from_json(R"({"vip": true})")),
+      ops::remap_class("users", from_json(R"({"_cls": "Human.Jedi"})"), "Human.GoodJedi", {"vip"}),
+      ops::convert_type("users", "age", bson::Type::int32, {.on_failure = ops::OnConversionFailure::quarantine}),
+      ops::normalize_string("users", "mail", {.keep_backup = true}),
+      ops::split_field("users", "name", "first_name", "last_name"),
+      ops::merge_fields("users", "first_name", "last_name", "full_name"),
+      ops::copy_collection("old_users", "users"),
+      with_inverse(
+          ops::transform("users", from_json(R"({"_id": 3})"), [](bson::DocumentView) -> std::optional<bson::Document> {
+            return from_json(R"({"$set": {"touched": true}})");
+          }, {.strategy = ops::TransformStrategy::in_place}),
+          ops::transform("users", from_json(R"({"_id": 3})"), [](bson::DocumentView) -> std::optional<bson::Document> {
+            return from_json(R"({"$unset": {"touched": ""}})");
+          }, {.label = "untouch", .strategy = ops::TransformStrategy::in_place})),
+  };
+  for (const Step& step : steps) ASSERT_TRUE(step->transactional()) << step->name();
+  Registry registry;
+  registry.add({.version = "1", .description = "every transactional operation", .steps = steps});
+  Snapshot before = snapshot(db);
+  Runner runner(db, registry, {.rehearse_transactions = true});
+  EXPECT_TRUE(runner.plan().migrations.at(0).in_transaction || !capabilities().transactions);
+  runner.up();
+  EXPECT_EQ(runner.history().back().in_transaction, capabilities().transactions);
+  EXPECT_EQ(count("users", R"({"_cls": "Human.GoodJedi"})"), 1) << "Bob went to quarantine (age: old)";
+  EXPECT_EQ(count("users", R"({"full_name": "Ann Lee", "mail": "a@x.com", "age": 42, "status": "active"})"), 1);
+  EXPECT_EQ(count("users", R"({"_id": 10})"), 1);
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+  for (const std::string& name : db.list_collection_names()) {
+    EXPECT_FALSE(name.starts_with("_mongo_orm_backup__")) << name << " stayed after the commit";
+  }
 }
 
 TEST_F(OperationsTest, WithoutTransactionsAFailedRunKeepsItsBackupsAndIsRecorded) {

@@ -8,25 +8,25 @@
 #include <string>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "support/child_process.hpp"
 
 namespace mongo_orm::testing {
 
 // Forks a process that runs `up` on database `name` at `uri` and exits 0, or 1 after printing
-// the error to standard error. Returns the child's pid to the parent.
+// the error to standard error, within `bound` (then SIGALRM ends it). Returns the child's pid to
+// the parent.
 inline pid_t fork_up(const std::string& uri, const std::string& name, const migrate::Registry& registry,
-                     const migrate::RunnerOptions& options) {
-  std::fflush(nullptr);
-  pid_t child = fork();
-  if (child != 0) return child;
-  int code = 0;
-  try {
-    Client own(uri);
-    migrate::Runner(own.database(name), registry, options).up();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "runner %d: %s\n", static_cast<int>(getpid()), e.what());
-    code = 1;
-  }
-  _exit(code);
+                     const migrate::RunnerOptions& options, std::chrono::seconds bound = std::chrono::seconds(600)) {
+  return fork_bounded([&] {
+    try {
+      Client own(uri);
+      migrate::Runner(own.database(name), registry, options).up();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "runner %d: %s\n", static_cast<int>(getpid()), e.what());
+      return 1;
+    }
+    return 0;
+  }, bound);
 }
 
 }  // namespace mongo_orm::testing

@@ -13,6 +13,7 @@
 
 #include "migrate/seed_migrations.hpp"
 #include "mongo_orm/migrate/operations.hpp"
+#include "support/child_process.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::migrate {
@@ -250,22 +251,18 @@ TEST_F(RunnerTest, AKilledRunnerShowsAsInterruptedAndIsTakenOverAtOnce) {
     (void)!write(fd, &byte, 1);
     pause();  // killed here, holding the lock, its run recorded as running
   };
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  pid_t child = testing::fork_bounded([&] {
     close(ready[0]);
     Registry own;
     own.add({.version = "1", .description = "blocks", .up = blocking, .down = [](MigrationContext&) {}});
     Client client(testing::server_uri());
-    try {
-      Runner(client.database(db.name()), own, {.lock = {.ttl = 60'000ms}}).up();
-    } catch (...) {
-    }
-    std::_Exit(0);
-  }
+    Runner(client.database(db.name()), own, {.lock = {.ttl = 60'000ms}}).up();
+    return 0;
+  });
+  ASSERT_GE(child, 0);
   close(ready[1]);
   char byte = 0;
-  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  ASSERT_EQ(read(ready[0], &byte, 1), 1) << "the runner never reached its migration (its error is on stderr)";
   close(ready[0]);
 
   Registry same;
@@ -273,7 +270,7 @@ TEST_F(RunnerTest, AKilledRunnerShowsAsInterruptedAndIsTakenOverAtOnce) {
   Runner runner(db, same);
   EXPECT_EQ(runner.status()[0].status, MigrationStatus::running) << "its runner is alive and holds the lock";
   kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
+  testing::wait_bounded(child, "the killed runner");
   StatusRow row = runner.status()[0];
   EXPECT_EQ(row.status, MigrationStatus::interrupted);
   EXPECT_NE(row.progress.find("its own code"), std::string::npos) << row.progress;

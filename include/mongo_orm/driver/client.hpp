@@ -72,7 +72,16 @@ class Client {
   // transaction on TransientTransactionError, the commit on UnknownTransactionCommitResult,
   // within 120 seconds. An exception from `body` aborts the transaction and propagates.
   // CapabilityError naming "transactions" on a server without them (standalone, FerretDB).
+  //
+  // While `body` runs, every operation on this thread must go through the handles of its
+  // Session, and none may change indexes or collections: anything else raises
+  // TransactionDisciplineError before it is sent (it would run outside the transaction, on
+  // another connection, where it can wait on the transaction's own locks until both time out).
   void with_transaction(const std::function<void(const Session&)>& body) const;
+  // Runs `body` as with_transaction does (handles from its Session, on one connection of its
+  // own, the same discipline enforced) but without a server transaction: nothing is atomic and
+  // nothing is retried. For testing code written for transactions on a server without them.
+  void rehearse_transaction(const std::function<void(const Session&)>& body) const;
 
   // A connection borrowed from the pool, returned on destruction. For interop with code that
   // speaks the C driver directly.

@@ -99,11 +99,13 @@ class Collection {
   void check_writable(std::string_view call) const;
   // InvalidRequestError when a document carries values the server cannot store.
   void check_payload(bson::DocumentView document) const;
-  // A connection for one operation: the session's when this handle is bound to one.
-  Client::Lease lease() const;
+  // A connection for `call`: the session's when this handle is bound to one.
+  // TransactionDisciplineError when a transaction runs on this thread and this handle is not
+  // bound to its session.
+  Client::Lease lease(std::string_view call) const;
   // Adds the session to an operation's options when this handle is bound to one. Reads and
-  // writes of documents take part in the session; administration (indexes, drop, rename)
-  // does not.
+  // writes of documents take part in the session; administration (indexes, drop, rename, the
+  // estimated count) is refused while a transaction runs on this thread.
   void bind_session(bson::Builder& opts) const;
   UpdateResult run_update(std::string_view call, UpdateFunction function, bson::DocumentView filter, bson::DocumentView change,
                           const UpdateOptions& options) const;

@@ -19,8 +19,11 @@ class MigrationContext {
  public:
   // With `checkpoints`, a step an interrupted run finished is not applied again, and batched
   // loops resume after their last finished batch.
+  // With `after_commit` (inside a transaction), catalog changes the steps leave for after the
+  // commit are collected there.
   MigrationContext(const Database& database, const Capabilities& capabilities, std::string version, bool dry_run,
-                   BatchOptions batch = {}, ProgressCallback progress = {}, CheckpointLog* checkpoints = nullptr);
+                   BatchOptions batch = {}, ProgressCallback progress = {}, CheckpointLog* checkpoints = nullptr,
+                   AfterCommit* after_commit = nullptr);
 
   // In a dry run, a handle that refuses every write (ReadOnlyError naming the call): a plan
   // never writes, whatever the migration's code does. Built-in operations applied through
@@ -49,6 +52,7 @@ class MigrationContext {
   BatchOptions batch_;
   ProgressCallback progress_;
   CheckpointLog* checkpoints_;
+  AfterCommit* after_commit_;
   std::vector<OperationStats> operations_;
   std::vector<Estimate> estimates_;
 };

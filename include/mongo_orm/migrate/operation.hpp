@@ -81,6 +81,11 @@ class CheckpointLog;
 // an operation of a migration keeps what it overwrites or removes.
 std::string backup_collection_name(std::string_view version, std::string_view operation);
 
+// Catalog changes a step inside a transaction leaves for after the commit (dropping a backup it
+// restored from): run in order once the transaction has committed; an aborted transaction runs
+// none, so its backups stay.
+using AfterCommit = std::vector<std::function<void()>>;
+
 // Where an operation runs.
 struct StepContext {
   const Database& database;
@@ -91,6 +96,8 @@ struct StepContext {
   // Where batched loops save their checkpoints (none: they run without, as in a dry run or a
   // transaction).
   CheckpointLog* checkpoints{};
+  // Set inside a transaction: catalog changes go here instead of being made now.
+  AfterCommit* after_commit{};
 
   // The collection where `operation` keeps what it overwrites or removes in this migration.
   std::string backup_collection(const Operation& operation) const;
@@ -115,8 +122,10 @@ class Operation {
   // Whether apply writes copies of documents (backups, quarantine, a copied collection), so
   // that preflight checks free space for up to the collection's size.
   virtual bool copies_documents() const { return false; }
-  // Whether it may run inside a multi-document transaction (index and collection changes may
-  // not).
+  // Whether it may run inside a multi-document transaction: it reads and writes documents only
+  // (through the context's database), reads no catalog (listIndexes, listCollections, the count
+  // command) and changes none, but for dropping its backup on undo, which it leaves to
+  // `after_commit`. Index and collection changes may not.
   virtual bool transactional() const { return true; }
 };
 

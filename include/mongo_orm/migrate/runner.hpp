@@ -21,6 +21,12 @@ struct RunnerOptions {
   // On servers with transactions, a migration made of steps that may run in one, and that its
   // plan says touches at most this many documents, runs inside a single transaction (0: never).
   int64_t transaction_limit = 10'000;
+  // On a server without transactions, run the migrations that would fit one through the
+  // transactional code path anyway (Client::rehearse_transaction): the same session-bound
+  // handles and the same checks that nothing leaves the session, but nothing is atomic and
+  // nothing is checkpointed. For tests of migrations written for transactions; never in
+  // production. Recorded with in_transaction false.
+  bool rehearse_transactions = false;
 };
 
 // running: its latest run has not finished and its runner holds the lock; interrupted: its
@@ -73,6 +79,7 @@ struct PlannedMigration {
   std::vector<Estimate> operations{};      // per operation: documents, batches, conflicts, notes
   std::vector<std::string> irreversible{}; // steps that could not be undone afterwards
   bool runs_code = false;                  // an up function: only the operations it applies are counted
+  bool in_transaction = false;             // it would run inside one transaction (see RunnerOptions)
   std::string error{};                     // the dry run itself failed
   // The migration's own code wrote directly (not through apply): the write was refused, as
   // every write of a dry run is, so what follows it in that code is not counted. Names the call.
@@ -129,7 +136,11 @@ class Runner {
                                               const std::map<std::string, VersionState>& state) const;
   std::vector<const Migration*> to_revert(const DownTarget& target, const std::map<std::string, VersionState>& state) const;
   void run(const Migration& migration, Direction direction, LeaseLock& lock) const;
-  bool fits_in_transaction(const Migration& migration, Direction direction) const;
+  // Whether the migration may run in a transaction at all: the server has them (or the runner
+  // rehearses), the limit is not 0, and every step may run in one.
+  bool may_use_transaction(const Migration& migration, Direction direction) const;
+  // ... and whether its plan, `estimates`, stays within the limit.
+  bool fits_in_transaction(const Migration& migration, Direction direction, const std::vector<Estimate>& estimates) const;
   static void execute(const Migration& migration, Direction direction, MigrationContext& context);
   void refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const;
   Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction) const;

@@ -313,7 +313,7 @@ class CopyCollection final : public Operation {
   Collisions collisions(const StepContext& context) const {
     Collisions found;
     Collection source = context.database.collection(source_), target = context.database.collection(target_);
-    if (target.estimated_document_count() == 0 && target.count_documents({}, {.limit = 1}) == 0) return found;
+    if (target.count_documents({}, {.limit = 1}) == 0) return found;
     Collection recorded = context.database.collection(context.backup_collection(*this));
     std::vector<bson::Document> ids;
     auto check = [&] {

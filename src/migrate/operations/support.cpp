@@ -469,9 +469,20 @@ int64_t insert_keeping_existing(const Collection& target, const std::vector<bson
 }
 
 Backup::Backup(const StepContext& context, const Operation& operation)
-    : database_(context.database), backup_(context.database.collection(context.backup_collection(operation))) {}
+    : database_(context.database),
+      backup_(context.database.collection(context.backup_collection(operation))),
+      after_commit_(context.after_commit) {}
 
-bool Backup::exists() const { return database_.has_collection(backup_.name()); }
+void Backup::drop() const {
+  if (!after_commit_) {
+    backup_.drop();
+    return;
+  }
+  // A handle outside the session: by the time it runs, the transaction is over.
+  after_commit_->push_back([backup = database_.client().database(database_.name()).collection(backup_.name())] {
+    backup.drop();
+  });
+}
 
 BatchTotals Backup::restore_paths(const StepContext& context, const Collection& target,
                                   const std::vector<std::string>& paths, const std::string& label) const {

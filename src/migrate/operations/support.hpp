@@ -76,18 +76,19 @@ class Backup {
   Backup(const StepContext& context, const Operation& operation);
   int64_t keep(const std::vector<bson::Document>& originals) const { return insert_keeping_existing(backup_, originals); }
   const Collection& collection() const noexcept { return backup_; }
-  bool exists() const;
   // Puts `paths` of every backed-up document back into `target`: the old value, or no field
   // when the original had none. Returns the documents changed.
   BatchTotals restore_paths(const StepContext& context, const Collection& target,
                             const std::vector<std::string>& paths, const std::string& label) const;
   // Replaces every backed-up document of `target` by its backup.
   BatchTotals restore_documents(const StepContext& context, const Collection& target, const std::string& label) const;
-  void drop() const { backup_.drop(); }
+  // Drops the backup; inside a transaction, after it commits (a drop cannot be part of it).
+  void drop() const;
 
  private:
   const Database& database_;
   Collection backup_;
+  AfterCommit* after_commit_;
 };
 
 // Documents set aside rather than deleted: {_id, migration, operation, reason, quarantined_at,
