@@ -222,9 +222,11 @@ TEST_F(OperationsTest, ConvertTypeQuarantinesWhatDoesNotConvertAndDownBringsItBa
   Runner runner(db, registry);
   Plan plan = runner.plan();
   const Estimate& e = plan.migrations[0].operations[0];
-  EXPECT_EQ(e.documents, 4) << "the strings and the double; not the int, the null or the missing";
-  ASSERT_EQ(e.notes.size(), 1u);
-  EXPECT_NE(e.notes[0].find("\"forty\""), std::string::npos) << e.notes[0];
+  EXPECT_EQ(e.documents, 5) << "the strings, the double and the null (a value that does not convert); not the int or the missing";
+  ASSERT_EQ(e.notes.size(), 2u);
+  EXPECT_NE(e.notes[0].find("1 document has no 'age' (e.g. _id 7)"), std::string::npos) << e.notes[0];
+  EXPECT_NE(e.notes[1].find("2 values do not convert"), std::string::npos) << e.notes[1];
+  EXPECT_NE(e.notes[1].find("\"forty\""), std::string::npos) << e.notes[1];
   Snapshot before = snapshot(db);
   runner.up();
   EXPECT_EQ(count("users", R"({"age": {"$type": "int"}})"), 4);
@@ -233,7 +235,8 @@ TEST_F(OperationsTest, ConvertTypeQuarantinesWhatDoesNotConvertAndDownBringsItBa
   ASSERT_TRUE(quarantined);
   EXPECT_EQ((*quarantined)["document"].as_document()["age"].as_string(), "forty");
   EXPECT_EQ((*quarantined)["migration"].as_string(), "1");
-  EXPECT_EQ(runner.history().back().operations[0].quarantined, 1);
+  EXPECT_EQ(count("users", R"({"_id": 5})"), 0) << "the null is quarantined too";
+  EXPECT_EQ(runner.history().back().operations[0].quarantined, 2);
   runner.down({.all = true});
   EXPECT_EQ(difference(before, snapshot(db)), "");
 }
@@ -579,6 +582,42 @@ TEST_F(OperationsTest, EveryTransactionalOperationKeepsToItsSessionUpAndDown) {
   for (const std::string& name : db.list_collection_names()) {
     EXPECT_FALSE(name.starts_with("_mongo_orm_backup__")) << name << " stayed after the commit";
   }
+}
+
+// Nothing is left alone silently: a name that is not a string is counted and named by plan and
+// counted by the run; a null is a value that does not convert (the failure policy applies), and
+// a document without the field is named by plan.
+TEST_F(OperationsTest, DocumentsLeftAloneAreCountedAndNamedBeforeAndAfter) {
+  load("users", {R"({"_id": 1, "name": "Ann Lee", "age": "7"})", R"({"_id": 2, "name": 42, "age": null})",
+                 R"({"_id": 3, "name": null})"});
+  Registry split = one({ops::split_field("users", "name", "first_name", "last_name")});
+  Runner splitter(db, split);
+  Plan split_plan = splitter.plan();
+  const Estimate& planned = split_plan.migrations.at(0).operations.at(0);
+  ASSERT_EQ(planned.notes.size(), 1u);
+  EXPECT_NE(planned.notes[0].find("2 documents hold a 'name' that is not a string (e.g. _id 2, _id 3)"), std::string::npos)
+      << planned.notes[0];
+  splitter.up();
+  EXPECT_EQ(splitter.history().back().operations.at(0).skipped, 2);
+  EXPECT_EQ(splitter.history().back().operations.at(0).modified, 1);
+
+  Registry convert = split;
+  convert.add({.version = "2", .description = "ages as numbers",
+               .steps = {ops::convert_type("users", "age", bson::Type::int32,
+                                           {.on_failure = ops::OnConversionFailure::set_default,
+                                            .default_value = make_value(int32_t{0})})}});
+  Runner converter(db, convert);
+  Plan convert_plan = converter.plan();
+  const Estimate& counted = convert_plan.migrations.at(0).operations.at(0);
+  EXPECT_EQ(counted.documents, 2) << "the string and the null";
+  std::string notes;
+  for (const std::string& note : counted.notes) notes += note + "\n";
+  EXPECT_NE(notes.find("1 document has no 'age' (e.g. _id 3)"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("1 values do not convert (for example null at _id 2)"), std::string::npos) << notes;
+  converter.up();
+  EXPECT_EQ(count("users", R"({"age": 7})"), 1);
+  EXPECT_EQ(count("users", R"({"_id": 2, "age": 0})"), 1) << "the null took the default";
+  EXPECT_EQ(count("users", R"({"_id": 3, "age": {"$exists": false}})"), 1);
 }
 
 TEST_F(OperationsTest, WithoutTransactionsAFailedRunKeepsItsBackupsAndIsRecorded) {

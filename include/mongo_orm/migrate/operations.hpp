@@ -67,7 +67,8 @@ struct ConvertOptions {
 };
 
 // Converts `path` to `target` (int32, int64, double, string, boolean, date_time) where it holds
-// another type. Strings convert to numbers only when they are a whole decimal number (spaces
+// another type. A null is a value that does not convert (on_failure applies); a document
+// without the field is left as it is, and plan names it. Strings convert to numbers only when they are a whole decimal number (spaces
 // around allowed) in range; doubles to integers only when integral; booleans from
 // true/false/1/0. Undo restores the original values from the backup and brings quarantined
 // documents back.

@@ -9,6 +9,7 @@
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/checkpoint.hpp"
+#include "mongo_orm/model/typed_collection.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -461,6 +462,16 @@ std::vector<bool> insert_reporting(const Collection& target, const std::vector<b
     for (const WriteError& w : e.write_errors()) inserted.at(w.index) = false;
   }
   return inserted;
+}
+
+LeftAlone left_alone(const Collection& collection, bson::DocumentView filter) {
+  LeftAlone found{collection.count_documents(filter), {}};
+  if (found.count == 0) return found;
+  FindOptions read{.projection = bson::Builder{}.append("_id", 1).extract(), .limit = 5};
+  for (bson::DocumentView document : collection.find(filter, read)) {
+    found.examples += (found.examples.empty() ? "_id " : ", _id ") + model::detail::describe_id(document);
+  }
+  return found;
 }
 
 int64_t insert_keeping_existing(const Collection& target, const std::vector<bson::Document>& documents) {

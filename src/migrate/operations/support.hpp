@@ -60,6 +60,14 @@ bson::Document apply_update(bson::DocumentView document, bson::DocumentView upda
 // The bytes of {"": id}: a map key for an _id of any type.
 std::string id_bytes(const bson::Element& id);
 
+// Documents an operation leaves alone for a reason: how many match `filter`, and up to five of
+// their _ids ("_id 1, _id 7"), for plans and stats that never skip silently.
+struct LeftAlone {
+  int64_t count = 0;
+  std::string examples;
+};
+LeftAlone left_alone(const Collection& collection, bson::DocumentView filter);
+
 // Batches a client-side operation would need for `documents`.
 int64_t batches_for(const StepContext& context, int64_t documents);
 

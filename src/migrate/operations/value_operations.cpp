@@ -177,6 +177,13 @@ class ConvertType final : public Operation {
       }
     }
     e.batches = detail::batches_for(context, e.documents);
+    if (detail::LeftAlone missing = detail::left_alone(context.database.collection(collection_),
+                                                        both(options_.filter, exists(path_, false)));
+        missing.count > 0) {
+      e.notes.push_back(std::to_string(missing.count) + (missing.count == 1 ? " document has" : " documents have") +
+                        " no '" + path_ + "' (e.g. " + missing.examples +
+                        "): left as they are; add_field gives them one");
+    }
     if (failures > 0) {
       std::string what = std::to_string(failures) + " values do not convert (for example " + example + "): ";
       switch (options_.on_failure) {
@@ -242,7 +249,7 @@ class ConvertType final : public Operation {
                                     .append(path_, [&](bson::Builder& f) {
                                       f.append("$exists", true);
                                       f.append("$not", [&](bson::Builder& n) {
-                                        n.append("$type", [&](bson::ArrayBuilder& t) { t.append(type_alias(target_)).append("null"); });
+                                        n.append("$type", type_alias(target_));
                                       });
                                     })
                                     .extract();
@@ -371,6 +378,11 @@ class SplitMerge final : public Operation {
     int64_t n = target.count_documents(sources(split_));
     Estimate e{name(), n, detail::batches_for(context, n)};
     if (int64_t clash = target.count_documents(clashes(split_)); clash > 0) e.conflicts.push_back(clash_text(clash, split_));
+    if (detail::LeftAlone skipped = detail::left_alone(target, left_alone(split_)); skipped.count > 0) {
+      e.notes.push_back(std::to_string(skipped.count) + (skipped.count == 1 ? " document holds " : " documents hold ") +
+                        left_alone_text(split_) + " (e.g. " +
+                        skipped.examples + "): left as they are and counted as skipped");
+    }
     return e;
   }
   OperationStats apply(const StepContext& context) const override { return run(context, split_, true, name()); }
@@ -397,6 +409,16 @@ class SplitMerge final : public Operation {
   }
   bson::Document sources(bool splitting) const {
     return splitting ? type_is(whole_, "string") : both(type_is(first_, "string"), type_is(second_, "string"));
+  }
+  // The documents that hold the source fields but not as strings: neither split nor merged.
+  bson::Document left_alone(bool splitting) const {
+    bson::Document present = splitting ? exists(whole_, true) : bson::Builder{}.append("$or", [&](bson::ArrayBuilder& any) {
+      any.append(exists(first_, true)).append(exists(second_, true));
+    }).extract();
+    return both(present, bson::Builder{}.append("$nor", [&](bson::ArrayBuilder& none) { none.append(sources(splitting)); }).extract());
+  }
+  std::string left_alone_text(bool splitting) const {
+    return splitting ? "a '" + whole_ + "' that is not a string" : "'" + first_ + "' or '" + second_ + "' without both being strings";
   }
   bson::Document clashes(bool splitting) const {
     if (!splitting) return both(sources(false), exists(whole_, true));
@@ -439,6 +461,7 @@ class SplitMerge final : public Operation {
     });
     stats.matched = totals.matched;
     stats.modified = totals.modified;
+    stats.skipped = detail::left_alone(target, left_alone(splitting)).count;
     return stats;
   }
 
