@@ -384,7 +384,7 @@ TEST_F(OperationsTest, CopyCollectionRefusesCollisionsByDefaultAndCountsThemWhen
   EXPECT_NE(counted.migrations[0].operations[0].notes[0].find("1 copy has an _id that users holds already (e.g. _id 2)"),
             std::string::npos);
   second.up();
-  const OperationStats& stats = second.history().back().operations.at(0);
+  OperationStats stats = second.history().back().operations.at(0);
   EXPECT_EQ(stats.modified, 2);
   EXPECT_EQ(stats.skipped, 1) << "the collision is counted";
   EXPECT_EQ(count("users", R"({"_id": 2, "name": "the target's own"})"), 1);
