@@ -377,6 +377,8 @@ TEST_F(OperationsTest, CopyCollectionRefusesCollisionsByDefaultAndCountsThemWhen
   EXPECT_EQ(runner.history().back().status, RunStatus::refused);
 
   Registry skipping = one({ops::copy_collection("old_users", "users", {}, {}, ops::OnCollision::skip)}, "2");
+  EXPECT_FALSE(skipping.find("2")->steps[0]->transactional())
+      << "a skipped duplicate is a write error, which aborts a MongoDB transaction";
   Runner second(db, skipping);
   Plan counted = second.plan();
   EXPECT_EQ(counted.exit_code(), 1);

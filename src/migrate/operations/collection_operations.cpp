@@ -302,6 +302,9 @@ class CopyCollection final : public Operation {
 
   std::string collection() const override { return source_; }
   bool copies_documents() const override { return true; }
+  // Skipping relies on the target refusing a duplicate _id, and inside a MongoDB transaction
+  // any write error aborts the whole transaction: a skipping copy runs outside one.
+  bool transactional() const override { return on_collision_ == OnCollision::refuse; }
 
  private:
   struct Collisions {
