@@ -50,6 +50,12 @@ std::string server_line(const Capabilities& caps) {
   return "MongoDB " + caps.version;
 }
 
+// How a flag that was not asked follows from the server.
+std::string assumed_from(const Capabilities& caps) {
+  if (caps.kind == ServerKind::ferretdb) return "known for FerretDB " + caps.ferretdb_version;
+  return "assumed from MongoDB " + caps.version + ", " + std::string(to_string(caps.topology));
+}
+
 void print_report(const std::string& uri, const Capabilities& caps, std::ostream& out) {
   out << "mongo-orm doctor\n";
   out << "  uri             " << detail::redact_credentials(uri) << "\n";
@@ -65,7 +71,8 @@ void print_report(const std::string& uri, const Capabilities& caps, std::ostream
   for (const Flag& flag : capability_flags) {
     std::string name(flag.name);
     name.resize(width + 2, ' ');  // at least two spaces between a label and its value
-    out << "    " << name << (caps.*flag.member ? "yes" : "no") << "\n";
+    out << "    " << name << (caps.*flag.member ? "yes" : "no ")
+        << (caps.was_asked(flag.member) ? "  (asked the server)" : "  (" + assumed_from(caps) + ")") << "\n";
   }
 }
 
@@ -81,6 +88,11 @@ void print_json(const std::string& uri, const Capabilities& caps, std::ostream& 
       .append("update_statements_per_command", caps.update_statements_per_command)
       .append("capabilities", [&](bson::Builder& flags) {
         for (const Flag& flag : capability_flags) flags.append(flag.name, caps.*flag.member);
+      })
+      .append("learned", [&](bson::Builder& how) {
+        for (const Flag& flag : capability_flags) {
+          how.append(flag.name, caps.was_asked(flag.member) ? "asked the server" : assumed_from(caps));
+        }
       });
   out << bson::to_relaxed_json(report.view()) << "\n";
 }

@@ -223,7 +223,8 @@ const Capabilities& Client::capabilities() const {
       hello = run_command("admin", bson::Builder{}.append("isMaster", 1).extract());
     }
     bson::Document build_info = run_command("admin", bson::Builder{}.append("buildInfo", 1).extract());
-    state_->capabilities = Capabilities::from_replies(hello, build_info);
+    Capabilities assumed = Capabilities::from_replies(hello, build_info);
+    state_->capabilities = assumed.kind == ServerKind::ferretdb ? assumed : ask_capabilities(std::move(assumed));
   }
   return *state_->capabilities;
 }

@@ -34,8 +34,13 @@ TEST(Doctor, EveryCapabilityLabelIsSeparatedFromItsValue) {
   std::istringstream lines(run.output.substr(run.output.find("  capabilities\n") + 15));
   int flags = 0;
   for (std::string line; std::getline(lines, line);) {
-    bool yes = line.ends_with("  yes"), no = line.ends_with("  no");
+    // "<label>  yes  (how it was learned)": the label, the value and how it was learned apart.
+    bool yes = line.find("  yes  (") != std::string::npos, no = line.find("  no   (") != std::string::npos;
     EXPECT_TRUE(yes || no) << "'" << line << "'";
+    EXPECT_TRUE(line.ends_with(")") && (line.find("(asked the server)") != std::string::npos ||
+                                        line.find("(assumed from MongoDB") != std::string::npos ||
+                                        line.find("(known for FerretDB") != std::string::npos))
+        << "'" << line << "'";
     ++flags;
   }
   EXPECT_GE(flags, 10);
@@ -49,6 +54,7 @@ TEST(Doctor, JsonOutputParses) {
   EXPECT_EQ(report["max_wire_version"].as_int32(), testing::shared_client().capabilities().max_wire_version);
   EXPECT_EQ(report["capabilities"].as_document()["transactions"].as_bool(),
             testing::shared_client().capabilities().transactions);
+  EXPECT_FALSE(std::string(report["learned"].as_document()["transactions"].as_string()).empty());
 }
 
 TEST(Doctor, UsesMongodbUriFromTheEnvironment) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
+
 #include "support/server.hpp"
 
 namespace mongo_orm {
@@ -62,6 +65,51 @@ TEST(CapabilitiesMapping, ReplicaSetsAndShardedClustersHaveTransactions) {
       from_json(R"({"maxWireVersion": 6, "setName": "rs0"})"), from_json(R"({"version": "3.6.0"})"));
   EXPECT_FALSE(old_rs.transactions);
   EXPECT_FALSE(old_rs.update_pipelines);
+}
+
+class CapabilitiesQuestions : public testing::ServerTest {};
+
+// Whatever the server, its answers agree with what it then does: asked yes, the feature works;
+// asked no, the server refuses it. Asking writes and creates nothing. On FerretDB every answer is
+// no (detection does not ask it: its gaps are known).
+TEST_F(CapabilitiesQuestions, TheAnswersAgreeWithWhatTheServerThenDoes) {
+  Capabilities everything = capabilities();
+  everything.transactions = everything.sample_stage = everything.update_pipelines = everything.collection_validators = true;
+  everything.asked.clear();
+  Capabilities answered = client().ask_capabilities(everything);
+  for (auto flag : {&Capabilities::sample_stage, &Capabilities::update_pipelines, &Capabilities::collection_validators,
+                    &Capabilities::transactions}) {
+    EXPECT_TRUE(answered.was_asked(flag));
+  }
+  auto names = client().list_database_names();
+  EXPECT_EQ(std::find(names.begin(), names.end(), "mongo_orm_capabilities"), names.end()) << "asking created nothing";
+
+  db.collection("items").insert_one(from_json(R"({"_id": 1, "n": 1})"));
+  auto works = [](const std::function<void()>& call) {
+    try {
+      call();
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  EXPECT_EQ(answered.sample_stage, works([&] {
+              for (auto doc : db.collection("items").aggregate({from_json(R"({"$sample": {"size": 1}})")})) (void)doc;
+            }));
+  EXPECT_EQ(answered.update_pipelines, works([&] {
+              bson::Document reply = db.run_command(from_json(
+                  R"({"update": "items", "updates": [{"q": {"_id": 1}, "u": [{"$set": {"m": 2}}]}]})"));
+              if (auto errors = reply.find("writeErrors"); errors && !errors->as_array().empty()) throw Error("refused");
+            }));
+  EXPECT_EQ(answered.collection_validators,
+            works([&] { db.create_collection("validated", from_json(R"({"validator": {"n": {"$exists": true}}})")); }));
+  if (capabilities().kind == ServerKind::ferretdb) {
+    EXPECT_FALSE(answered.transactions || answered.sample_stage || answered.update_pipelines ||
+                 answered.collection_validators);
+    EXPECT_TRUE(capabilities().asked.empty()) << "FerretDB's known gaps are taken as they are";
+  } else {
+    EXPECT_EQ(answered.transactions, capabilities().transactions);
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mongo_orm/bson/document.hpp"
 
@@ -59,6 +60,17 @@ struct Capabilities {
   // place grows with the square of the collection; transform copies into a new collection and
   // swaps it in instead.
   bool indexed_id_updates = false;
+
+  // The flags learned by asking the server (Client::ask_capabilities); every other flag follows
+  // from its kind, version and topology. Empty on FerretDB, whose known gaps are taken as they
+  // are.
+  std::vector<bool Capabilities::*> asked{};
+  bool was_asked(bool Capabilities::*flag) const noexcept {
+    for (auto member : asked) {
+      if (member == flag) return true;
+    }
+    return false;
+  }
 
   // Reads the flags from a hello reply and a buildInfo reply.
   static Capabilities from_replies(bson::DocumentView hello, bson::DocumentView build_info);

@@ -61,8 +61,15 @@ class Client {
   bson::Document run_command(std::string_view database, bson::DocumentView command) const;
   // Round trip to the server; ConnectionError when none can be selected.
   void ping() const;
-  // Detected on first use, then cached for the life of the client.
+  // Detected on first use, then cached for the life of the client: from hello and buildInfo,
+  // then, on a server that is not FerretDB, corrected by ask_capabilities.
   const Capabilities& capabilities() const;
+  // `assumed` corrected by what the server answers to questions that write nothing and create
+  // nothing: $sample on a missing collection, an update pipeline that matches nothing, collMod
+  // of a missing collection with a validator, and (where transactions are assumed) a read-only
+  // transaction. A flag whose question could not be asked (no right to, no connection) keeps
+  // its assumed value; the others are listed in Capabilities::asked.
+  Capabilities ask_capabilities(Capabilities assumed) const;
   // The hosts this client connects to, for messages ("127.0.0.1:27017,db2:27017").
   const std::string& hosts() const noexcept;
 
