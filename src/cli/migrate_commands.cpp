@@ -42,6 +42,7 @@ struct MigrateOptions {
   int steps = 0;
   bool all = false;
   std::string baseline_version;
+  std::string failed_version;
   bool force = false;
 };
 
@@ -373,6 +374,10 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       "baseline", "Record migrations up to VERSION as applied without running them");
   baseline_cmd->alias("stamp");
   baseline_cmd->add_option("version", options->baseline_version, "The last version the database already has")->required();
+  auto* undo_failed_cmd = migrate_cmd->add_subcommand(
+      "undo-failed", "Undo what the failed or interrupted up of VERSION changed before it stopped, from its backups");
+  undo_failed_cmd->add_option("version", options->failed_version, "The version whose last up failed")->required();
+  undo_failed_cmd->add_flag("--json", options->json, "Print what ran as JSON");
   auto* unlock_cmd = migrate_cmd->add_subcommand("unlock", "Free the migration lock of a runner that is gone");
   unlock_cmd->add_flag("--force", options->force, "Required: confirms the holder is gone")->required();
 
@@ -453,6 +458,12 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     }
     if (*baseline_cmd) {
       print_report("recorded as applied", runner.baseline(options->baseline_version), runner, options->json);
+      return exit_ok;
+    }
+    if (*undo_failed_cmd) {
+      auto report = runner.undo_failed(options->failed_version);
+      printer->finish();
+      print_report("reverted", report, runner, options->json);
       return exit_ok;
     }
     if (*unlock_cmd) {

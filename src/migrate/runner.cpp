@@ -123,7 +123,8 @@ std::vector<const Migration*> Runner::to_revert(const DownTarget& target,
   return chosen;
 }
 
-void Runner::execute(const Migration& migration, Direction direction, MigrationContext& context) {
+void Runner::execute(const Migration& migration, Direction direction, MigrationContext& context,
+                     std::optional<std::size_t> steps) {
   if (direction == Direction::up) {
     if (migration.up) {
       migration.up(context);
@@ -133,7 +134,8 @@ void Runner::execute(const Migration& migration, Direction direction, MigrationC
   } else if (migration.down) {
     migration.down(context);
   } else {
-    for (auto step = migration.steps.rbegin(); step != migration.steps.rend(); ++step) context.revert(**step);
+    std::size_t count = std::min(steps.value_or(migration.steps.size()), migration.steps.size());
+    for (std::size_t i = count; i-- > 0;) context.revert(*migration.steps[i]);
   }
 }
 
@@ -153,11 +155,12 @@ bool Runner::fits_in_transaction(const Migration& migration, Direction direction
   return documents <= options_.transaction_limit;
 }
 
-void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock) const {
+void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock,
+                 std::optional<std::size_t> steps) const {
   bool transaction = false;
   if (may_use_transaction(migration, direction)) {
     MigrationContext dry(database_, database_.client().capabilities(), migration.version, true, options_.batch);
-    execute(migration, direction, dry);
+    execute(migration, direction, dry, steps);
     transaction = fits_in_transaction(migration, direction, dry.estimates());
   }
   // An interrupted run of the same definition, going the same way, is resumed from its
@@ -208,7 +211,7 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
         Database in_session = session.database(database_.name());
         MigrationContext context(in_session, caps, migration.version, false, options_.batch, options_.progress,
                                  nullptr, &after_commit);
-        execute(migration, direction, context);
+        execute(migration, direction, context, steps);
         operations = context.operations();
       };
       if (caps.transactions) {
@@ -220,7 +223,7 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
       MigrationContext context(database_, caps, migration.version, false, options_.batch, options_.progress,
                                &checkpoints);
       try {
-        execute(migration, direction, context);
+        execute(migration, direction, context, steps);
       } catch (...) {
         operations = context.operations();
         throw;
@@ -308,6 +311,45 @@ RunReport Runner::down(const DownTarget& target) {
     report.versions.push_back(m->version);
   }
   return report;
+}
+
+RunReport Runner::undo_failed(const std::string& version) {
+  const Migration* m = registry_.find(version);
+  if (!m) throw MigrationError("unknown version " + version);
+  auto lock = LeaseLock::acquire(database_, options_.lock);
+  auto state = changelog_.state();
+  auto it = state.find(version);
+  std::string refusing = "refusing to undo the failed run of " + version + " (" + m->description + "): ";
+  if (it == state.end() || !it->second.last) throw MigrationError(refusing + "it has never run");
+  const ChangelogEntry& last = *it->second.last;
+  bool stopped = last.status == RunStatus::failed || last.status == RunStatus::running;  // running: under our lock, interrupted
+  if (last.direction != Direction::up || !stopped) {
+    throw MigrationError(refusing + "its last run is a " + std::string(to_string(last.direction)) + " that is " +
+                         std::string(to_string(last.status)) + ", not a failed or interrupted up (down reverts what is applied)");
+  }
+  if (last.in_transaction) throw MigrationError(refusing + "it ran in a transaction, which rolled it back: nothing to undo");
+  if (last.checksum != checksum_of(*m)) throw MigrationError(refusing + "its definition changed since that run");
+  if (m->up || m->steps.empty()) {
+    throw MigrationError(refusing + "it ran its own code, so what it changed is not known; undo it by hand");
+  }
+  if (m->down) throw MigrationError(refusing + "its down function is written for a complete up; undo it by hand");
+  if (m->irreversible) throw MigrationError(refusing + "it is marked irreversible");
+  // Steps run in order: those finished, and the one it stopped in; none after it started.
+  std::size_t finished = 0;
+  while (finished < m->steps.size()) {
+    auto saved = last.checkpoints.view().find(std::to_string(finished));
+    if (!saved || saved->type() != bson::Type::document || !Checkpoint::from_document(saved->as_document()).done) break;
+    ++finished;
+  }
+  std::size_t started = std::min(finished + 1, m->steps.size());
+  for (std::size_t i = 0; i < started; ++i) {
+    if (!m->steps[i]->reversible()) {
+      throw MigrationError(refusing + "step " + std::to_string(i + 1) + " (" + m->steps[i]->name() +
+                           ") cannot be undone; nothing was reverted");
+    }
+  }
+  run(*m, Direction::down, *lock, started);
+  return RunReport{{version}};
 }
 
 RunReport Runner::baseline(const std::string& version) {

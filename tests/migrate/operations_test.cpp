@@ -641,6 +641,59 @@ TEST_F(OperationsTest, WithoutTransactionsAFailedRunKeepsItsBackupsAndIsRecorded
   EXPECT_EQ(runner.status()[0].status, MigrationStatus::failed);
 }
 
+// A run that failed part way is undone from its backups: the step it finished and the one it
+// failed in, newest first; then the version is pending again and nothing of it is left.
+TEST_F(OperationsTest, AFailedRunsPartialWorkIsUndoneFromItsBackups) {
+  load("users", {R"({"_id": 1, "name": "a"})", R"({"_id": 2, "name": "b", "touched": "before"})"});
+  Snapshot before = snapshot(db);
+  // The step that fails has an undo of its own (here: nothing to put back), so both can be undone.
+  Registry registry;
+  registry.add({.version = "1", .description = "fails half way",
+                .steps = {ops::set_fields("users", {}, from_json(R"({"touched": true})")),
+                          with_inverse(ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+                                         throw std::runtime_error("boom");
+                                       }, {.strategy = ops::TransformStrategy::in_place}),
+                                       ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+                                         return std::nullopt;
+                                       }, {.label = "nothing to put back", .strategy = ops::TransformStrategy::in_place}))}});
+  Runner runner(db, registry, {.transaction_limit = 0});
+  EXPECT_THROW(runner.undo_failed("1"), MigrationError) << "it has never run";
+  EXPECT_THROW(runner.up(), MigrationError);
+  EXPECT_EQ(count("users", R"({"touched": true})"), 2) << "the first step's writes stayed";
+  ASSERT_EQ(runner.status()[0].status, MigrationStatus::failed);
+  EXPECT_EQ(runner.undo_failed("1").versions, std::vector<std::string>{"1"});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending);
+  EXPECT_EQ(runner.history().back().direction, Direction::down);
+  EXPECT_EQ(runner.history().back().status, RunStatus::rolled_back);
+  try {
+    runner.undo_failed("1");
+    FAIL() << "nothing failed is left to undo";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a failed or interrupted up"), std::string::npos) << e.what();
+  }
+}
+
+// A failed run whose steps cannot be undone is refused, naming the step, and nothing is touched.
+TEST_F(OperationsTest, AFailedRunThatCannotBeUndoneIsRefusedNamingTheStep) {
+  load("users", {R"({"_id": 1, "email": "A@X"})"});
+  Registry registry = one({ops::normalize_string("users", "email"),
+                           ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+                             throw std::runtime_error("boom");
+                           }, {.strategy = ops::TransformStrategy::in_place})});
+  Runner runner(db, registry, {.transaction_limit = 0});
+  EXPECT_THROW(runner.up(), MigrationError);
+  try {
+    runner.undo_failed("1");
+    FAIL() << "normalize_string without a backup cannot be undone";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("step 1 (normalize_string users.email"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::failed) << "nothing was recorded";
+  EXPECT_EQ(count("users", R"({"email": "a@x"})"), 1);
+}
+
 TEST_F(OperationsTest, WithInverseUsesTheGivenUndo) {
   load("users", {R"({"_id": 1, "flag": true})"});
   Step forward = ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {

@@ -117,6 +117,13 @@ class Runner {
   // Reverts applied migrations, newest first. Refuses, touching nothing, when one of them is
   // irreversible or no longer in the registry.
   RunReport down(const DownTarget& target);
+  // Undoes what the last, failed or interrupted, up of `version` changed before it stopped: the
+  // steps it finished and the one it was in, reverted newest first from their backups, recorded
+  // as a down; the version is then pending. Refused, touching nothing, when that run is not a
+  // failed or interrupted up, ran in a transaction (rolled back already), ran the migration's
+  // own code (what it changed is unknown), was made from another definition, or reached a
+  // step that cannot be undone.
+  RunReport undo_failed(const std::string& version);
   // Records migrations up to and including `version` as applied without running them, for a
   // database that already has their effects (adopting an existing database).
   RunReport baseline(const std::string& version);
@@ -135,13 +142,16 @@ class Runner {
   std::vector<const Migration*> pending_until(const std::optional<std::string>& to,
                                               const std::map<std::string, VersionState>& state) const;
   std::vector<const Migration*> to_revert(const DownTarget& target, const std::map<std::string, VersionState>& state) const;
-  void run(const Migration& migration, Direction direction, LeaseLock& lock) const;
+  // `steps` (down only): revert just the first that many steps, newest first.
+  void run(const Migration& migration, Direction direction, LeaseLock& lock,
+           std::optional<std::size_t> steps = std::nullopt) const;
   // Whether the migration may run in a transaction at all: the server has them (or the runner
   // rehearses), the limit is not 0, and every step may run in one.
   bool may_use_transaction(const Migration& migration, Direction direction) const;
   // ... and whether its plan, `estimates`, stays within the limit.
   bool fits_in_transaction(const Migration& migration, Direction direction, const std::vector<Estimate>& estimates) const;
-  static void execute(const Migration& migration, Direction direction, MigrationContext& context);
+  static void execute(const Migration& migration, Direction direction, MigrationContext& context,
+                      std::optional<std::size_t> steps = std::nullopt);
   void refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const;
   Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction) const;
 
