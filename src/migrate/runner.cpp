@@ -114,9 +114,12 @@ std::vector<const Migration*> Runner::to_revert(const DownTarget& target,
   }
   std::vector<const Migration*> applied = applied_in_order(state);
   std::reverse(applied.begin(), applied.end());
+  // Registry order: --to V reverts what is applied after V, whether or not V itself is applied.
+  std::map<std::string, std::size_t> position;
+  for (const Migration* m : registry_.ordered()) position.emplace(m->version, position.size());
   std::vector<const Migration*> chosen;
   for (const Migration* m : applied) {
-    if (target.to && m->version == *target.to) break;
+    if (target.to && position.at(m->version) <= position.at(*target.to)) break;
     if (target.steps && static_cast<int>(chosen.size()) >= *target.steps) break;
     chosen.push_back(m);
   }
