@@ -108,10 +108,12 @@ std::map<std::string, VersionState> Changelog::state() const {
       state.applied = true;
       state.applied_checksum = run.checksum;
       state.applied_operations = run.operations;
+      state.baseline = run.baseline;
     } else if (run.status == RunStatus::rolled_back && run.direction == Direction::down) {
       state.applied = false;
       state.applied_checksum.clear();
       state.applied_operations.clear();
+      state.baseline = false;
     }
     state.last = std::move(run);
   }

@@ -111,6 +111,7 @@ class WithInverse final : public Operation {
   std::string collection() const override { return step_->collection(); }
   bool copies_documents() const override { return step_->copies_documents(); }
   bool transactional() const override { return step_->transactional() && inverse_->transactional(); }
+  bool undo_needs_backup() const override { return false; }
 
  private:
   Step step_, inverse_;

@@ -270,6 +270,24 @@ void Runner::refuse_failed_checks(const std::vector<PreflightCheck>& checks, std
   if (!failures.empty()) throw MigrationError("refusing to " + std::string(what) + ", preflight failed:" + failures);
 }
 
+namespace {
+
+// Why `migration` cannot go down because baseline recorded it: "" when it can (its last apply
+// ran here, a down is given, or every step's undo needs nothing from a run).
+std::string baseline_undo_refusal(const Migration& migration, const std::map<std::string, VersionState>& state) {
+  auto it = state.find(migration.version);
+  if (it == state.end() || !it->second.baseline || migration.down) return "";
+  for (std::size_t i = 0; i < migration.steps.size(); ++i) {
+    if (!migration.steps[i]->undo_needs_backup()) continue;
+    return "refusing to go down: migration " + migration.version + " (" + migration.description +
+           ") was recorded as applied by baseline, so its steps never ran here and kept no backups; step " +
+           std::to_string(i + 1) + " (" + migration.steps[i]->name() + ") undoes from its backup; nothing was reverted";
+  }
+  return "";
+}
+
+}  // namespace
+
 RunReport Runner::up(const std::optional<std::string>& to) {
   if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
   auto lock = LeaseLock::acquire(database_, options_.lock);
@@ -306,6 +324,7 @@ RunReport Runner::down(const DownTarget& target) {
       throw MigrationError("refusing to go down: migration " + m->version + " (" + m->description +
                            ") is irreversible; nothing was reverted");
     }
+    if (std::string refusal = baseline_undo_refusal(*m, state); !refusal.empty()) throw MigrationError(refusal);
   }
   refuse_failed_checks(preflight(chosen, Direction::down), "go down");
   RunReport report;
@@ -363,6 +382,7 @@ RunReport Runner::baseline(const std::string& version) {
   for (const Migration* m : registry_.ordered()) {
     if (!(state.contains(m->version) && state[m->version].applied)) {
       auto entry = changelog_.begin(*m, Direction::up, *lock);
+      entry->baseline = true;
       changelog_.finish(entry, RunStatus::applied, "", {{"baseline: recorded as applied without running"}}, *lock);
       report.versions.push_back(m->version);
     }
@@ -510,7 +530,12 @@ Plan Runner::plan_down(const DownTarget& target) const {
   Plan plan;
   try {
     auto state = changelog_.state();
-    return make_plan(to_revert(target, state), Direction::down);
+    std::vector<const Migration*> chosen = to_revert(target, state);
+    Plan result = make_plan(chosen, Direction::down);
+    for (const Migration* m : chosen) {
+      if (std::string refusal = baseline_undo_refusal(*m, state); !refusal.empty()) result.problems.push_back(refusal);
+    }
+    return result;
   } catch (const std::exception& e) {
     plan.problems.push_back(e.what());
   }

@@ -18,10 +18,10 @@ CliRun run_cli(const std::string& arguments, const std::string& environment = ""
 
 TEST(Doctor, ReportsServerKindVersionTopologyAndCapabilities) {
   CliRun run = run_cli("doctor --uri '" + testing::server_uri() + "'");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.exit_code, 0) << run.both();
   const Capabilities& caps = testing::shared_client().capabilities();
-  EXPECT_NE(run.output.find(std::string(to_string(caps.kind))), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find(caps.version), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(std::string(to_string(caps.kind))), std::string::npos) << run.both();
+  EXPECT_NE(run.output.find(caps.version), std::string::npos) << run.both();
   EXPECT_NE(run.output.find("topology        " + std::string(to_string(caps.topology))), std::string::npos);
   EXPECT_NE(run.output.find("transactions"), std::string::npos);
 }
@@ -30,7 +30,7 @@ TEST(Doctor, ReportsServerKindVersionTopologyAndCapabilities) {
 // index" once ran into its value).
 TEST(Doctor, EveryCapabilityLabelIsSeparatedFromItsValue) {
   CliRun run = run_cli("doctor --uri '" + testing::server_uri() + "'");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.exit_code, 0) << run.both();
   std::istringstream lines(run.output.substr(run.output.find("  capabilities\n") + 15));
   int flags = 0;
   for (std::string line; std::getline(lines, line);) {
@@ -44,12 +44,12 @@ TEST(Doctor, EveryCapabilityLabelIsSeparatedFromItsValue) {
     ++flags;
   }
   EXPECT_GE(flags, 10);
-  EXPECT_NE(run.output.find("updates by _id use its index  "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("updates by _id use its index  "), std::string::npos) << run.both();
 }
 
 TEST(Doctor, JsonOutputParses) {
   CliRun run = run_cli("doctor --json --uri '" + testing::server_uri() + "'");
-  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_EQ(run.exit_code, 0) << run.both();
   bson::Document report = bson::from_json(run.output);
   EXPECT_EQ(report["max_wire_version"].as_int32(), testing::shared_client().capabilities().max_wire_version);
   EXPECT_EQ(report["capabilities"].as_document()["transactions"].as_bool(),
@@ -59,24 +59,24 @@ TEST(Doctor, JsonOutputParses) {
 
 TEST(Doctor, UsesMongodbUriFromTheEnvironment) {
   CliRun run = run_cli("doctor", "MONGODB_URI='" + testing::server_uri() + "'");
-  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.exit_code, 0) << run.both();
 }
 
 TEST(Doctor, FailsFastWithAClearMessageWhenNothingAnswers) {
   auto start = std::chrono::steady_clock::now();
   CliRun run = run_cli("doctor", "MONGODB_URI='mongodb://admin:topsecret@127.0.0.1:1/'");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.output.find("cannot connect"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("127.0.0.1:1"), std::string::npos) << run.output;
-  EXPECT_EQ(run.output.find("topsecret"), std::string::npos) << run.output;
+  EXPECT_NE(run.errors.find("cannot connect"), std::string::npos) << run.both();
+  EXPECT_NE(run.errors.find("127.0.0.1:1"), std::string::npos) << run.both();
+  EXPECT_EQ(run.both().find("topsecret"), std::string::npos) << run.both();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST(Doctor, InvalidUriExitsWithFailureAndNoPassword) {
   CliRun run = run_cli("doctor --uri 'mongodb://admin:topsecret@127.0.0.1:port/'");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.output.find("invalid MongoDB URI"), std::string::npos) << run.output;
-  EXPECT_EQ(run.output.find("topsecret"), std::string::npos) << run.output;
+  EXPECT_NE(run.errors.find("invalid MongoDB URI"), std::string::npos) << run.both();
+  EXPECT_EQ(run.both().find("topsecret"), std::string::npos) << run.both();
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {

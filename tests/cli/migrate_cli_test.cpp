@@ -25,19 +25,19 @@ class MigrateCli : public testing::ServerTest {
 
 TEST_F(MigrateCli, StatusUpHistoryValidate) {
   ProcessRun status = migrate("status");
-  ASSERT_EQ(status.exit_code, 0) << status.output;
+  ASSERT_EQ(status.exit_code, 0) << status.both();
   EXPECT_NE(status.output.find("2023.01.001     pending   yes         Add status field"), std::string::npos)
-      << status.output;
+      << status.both();
   EXPECT_NE(status.output.find("2023.01.002     pending   no          Normalize email"), std::string::npos)
-      << status.output;
+      << status.both();
 
   ProcessRun up = migrate("up");
-  ASSERT_EQ(up.exit_code, 0) << up.output;
+  ASSERT_EQ(up.exit_code, 0) << up.both();
   EXPECT_EQ(up.output, "applied 2023.01.001\napplied 2023.01.002\n");
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": "active"})")), 2);
 
   ProcessRun json = migrate("status --json");
-  ASSERT_EQ(json.exit_code, 0) << json.output;
+  ASSERT_EQ(json.exit_code, 0) << json.both();
   bson::Document parsed = bson::from_json(json.output);
   for (bson::Element row : parsed["migrations"].as_array()) {
     EXPECT_EQ(row.as_document()["status"].as_string(), "applied");
@@ -45,10 +45,10 @@ TEST_F(MigrateCli, StatusUpHistoryValidate) {
 
   ProcessRun history = migrate("history");
   EXPECT_EQ(history.exit_code, 0);
-  EXPECT_NE(history.output.find("2023.01.002     up    applied"), std::string::npos) << history.output;
+  EXPECT_NE(history.output.find("2023.01.002     up    applied"), std::string::npos) << history.both();
 
   ProcessRun validate = migrate("validate");
-  EXPECT_EQ(validate.exit_code, 0) << validate.output;
+  EXPECT_EQ(validate.exit_code, 0) << validate.both();
   EXPECT_EQ(migrate("up").output, "nothing to do\n");
 }
 
@@ -56,16 +56,16 @@ TEST_F(MigrateCli, DownRefusesIrreversibleStepsWithExitOne) {
   ASSERT_EQ(migrate("up").exit_code, 0);
   ProcessRun down = migrate("down --all");
   EXPECT_EQ(down.exit_code, 1);
-  EXPECT_NE(down.output.find("2023.01.002 (Normalize email addresses to lowercase) is irreversible"),
+  EXPECT_NE(down.errors.find("2023.01.002 (Normalize email addresses to lowercase) is irreversible"),
             std::string::npos)
-      << down.output;
+      << down.both();
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": "active"})")), 2);
 }
 
 TEST_F(MigrateCli, DownStepsAndUpTo) {
   ASSERT_EQ(migrate("up --to 2023.01.001").exit_code, 0);
   ProcessRun down = migrate("down --steps 1");
-  EXPECT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_EQ(down.exit_code, 0) << down.both();
   EXPECT_EQ(down.output, "reverted 2023.01.001\n");
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": {"$exists": true}})")), 0);
 }
@@ -74,7 +74,7 @@ TEST_F(MigrateCli, ABusyLockFailsWithTheHolderNamed) {
   auto held = migrate::LeaseLock::acquire(db);
   ProcessRun up = migrate("up");
   EXPECT_EQ(up.exit_code, 1);
-  EXPECT_NE(up.output.find("is held by " + held->owner()), std::string::npos) << up.output;
+  EXPECT_NE(up.output.find("is held by " + held->owner()), std::string::npos) << up.both();
   held.reset();
   EXPECT_EQ(migrate("unlock --force").output, "the migration lock was not held\n");
 }
@@ -92,11 +92,11 @@ TEST_F(MigrateCli, UpThenDownFromTwoProcessesInOneSecondLeavesTheTruth) {
   for (int round = 0; round < 6; ++round) {
     ASSERT_EQ(migrate("up --to 2023.01.001").exit_code, 0);
     ProcessRun down = migrate("down --steps 1");
-    ASSERT_EQ(down.exit_code, 0) << down.output;
-    ASSERT_EQ(down.output.find("reverted 2023.01.001"), 0u) << "round " << round << ": " << down.output;
+    ASSERT_EQ(down.exit_code, 0) << down.both();
+    ASSERT_EQ(down.output.find("reverted 2023.01.001"), 0u) << "round " << round << ": " << down.both();
     ProcessRun status = migrate("status");
     EXPECT_NE(status.output.find("2023.01.001     pending"), std::string::npos) << "round " << round << ": "
-                                                                                 << status.output;
+                                                                                 << status.both();
     EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"status": {"$exists": true}})")), 0);
   }
   ProcessRun history = migrate("history --json");
@@ -108,7 +108,7 @@ TEST_F(MigrateCli, UpThenDownFromTwoProcessesInOneSecondLeavesTheTruth) {
     int64_t value = sequence.type() == bson::Type::int32 ? sequence.as_int32() : sequence.as_int64();
     EXPECT_GT(value, previous);
     previous = value;
-    EXPECT_EQ(run.as_document()["direction"].as_string(), expected) << history.output;
+    EXPECT_EQ(run.as_document()["direction"].as_string(), expected) << history.both();
     expected = expected == "up" ? "down" : "up";
   }
   EXPECT_EQ(previous, 12);
@@ -118,9 +118,9 @@ TEST_F(MigrateCli, UpThenDownFromTwoProcessesInOneSecondLeavesTheTruth) {
 
 TEST_F(MigrateCli, ASampleOfZeroIsRefusedInOneReadableLine) {
   ProcessRun verify = migrate("verify --sample 0");
-  EXPECT_EQ(verify.exit_code, 2) << verify.output;
-  EXPECT_NE(verify.output.find("--sample: must be at least 1, got 0"), std::string::npos) << verify.output;
-  EXPECT_LT(verify.output.size(), 200u) << verify.output;
+  EXPECT_EQ(verify.exit_code, 2) << verify.both();
+  EXPECT_NE(verify.errors.find("--sample: must be at least 1, got 0"), std::string::npos) << verify.both();
+  EXPECT_LT(verify.errors.size(), 200u) << verify.both();
 }
 
 }  // namespace

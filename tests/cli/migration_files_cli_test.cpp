@@ -34,14 +34,14 @@ class MigrationFilesCli : public testing::ServerTest {
 
 TEST_F(MigrationFilesCli, CreateWritesASkeletonThatRunsAsIs) {
   ProcessRun created = migrate("create 'add status field'");
-  ASSERT_EQ(created.exit_code, 0) << created.output;
+  ASSERT_EQ(created.exit_code, 0) << created.both();
   ASSERT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
   auto file = std::filesystem::directory_iterator(dir)->path();
   EXPECT_NE(file.filename().string().find("_add_status_field.json"), std::string::npos) << file;
   migrate::Migration m = migrate::read_migration_file(file);
   EXPECT_EQ(m.description, "add status field");
   ProcessRun status = migrate("status");
-  EXPECT_NE(status.output.find("pending"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("pending"), std::string::npos) << status.both();
 }
 
 TEST_F(MigrationFilesCli, PlanCountsThenUpAppliesAndPlanHasNothingLeft) {
@@ -52,9 +52,9 @@ TEST_F(MigrationFilesCli, PlanCountsThenUpAppliesAndPlanHasNothingLeft) {
   write("002_split.json", R"({"version": "002", "description": "split names", "depends_on": ["001"], "up": [
     {"op": "split_field", "collection": "users", "from": "name", "into": ["first_name", "last_name"]}]})");
   ProcessRun plan = migrate("plan");
-  EXPECT_EQ(plan.exit_code, 1) << plan.output;
-  EXPECT_NE(plan.output.find("add_field users.status: 1 document, 1 batch"), std::string::npos) << plan.output;
-  EXPECT_NE(plan.output.find("split_field users.name->first_name,last_name: 2 documents"), std::string::npos) << plan.output;
+  EXPECT_EQ(plan.exit_code, 1) << plan.both();
+  EXPECT_NE(plan.output.find("add_field users.status: 1 document, 1 batch"), std::string::npos) << plan.both();
+  EXPECT_NE(plan.output.find("split_field users.name->first_name,last_name: 2 documents"), std::string::npos) << plan.both();
 
   ProcessRun json = migrate("plan --json");
   EXPECT_EQ(json.exit_code, 1);
@@ -62,15 +62,15 @@ TEST_F(MigrationFilesCli, PlanCountsThenUpAppliesAndPlanHasNothingLeft) {
   EXPECT_EQ(parsed["migrations"].as_array().size(), 2u);
 
   ProcessRun up = migrate("up --batch-size 1");
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  EXPECT_NE(up.output.find("split_field users.name->first_name,last_name: 2 matched, 2 modified"), std::string::npos) << up.output;
-  EXPECT_NE(up.output.find("split_field users.name->first_name,last_name: 2/2"), std::string::npos)
-      << "plain progress lines when not on a terminal: " << up.output;
+  ASSERT_EQ(up.exit_code, 0) << up.both();
+  EXPECT_NE(up.output.find("split_field users.name->first_name,last_name: 2 matched, 2 modified"), std::string::npos) << up.both();
+  EXPECT_NE(up.errors.find("split_field users.name->first_name,last_name: 2/2"), std::string::npos)
+      << "plain progress lines when not on a terminal: " << up.both();
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"first_name": "John", "status": "active"})")), 1);
   EXPECT_EQ(migrate("plan").exit_code, 0);
 
   ProcessRun down = migrate("down --all --json");
-  ASSERT_EQ(down.exit_code, 0) << down.output;
+  ASSERT_EQ(down.exit_code, 0) << down.both();
   EXPECT_EQ(from_json(down.output)["reverted"].as_array().size(), 2u);
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"name": "John Doe", "status": {"$exists": false}})")), 1);
 }
@@ -80,11 +80,11 @@ TEST_F(MigrationFilesCli, ConflictsMakePlanExitTwoAndUpRefuseTouchingNothing) {
   write("001.json", R"({"version": "001", "description": "rename", "up": [
     {"op": "rename_field", "collection": "users", "from": "created_date", "to": "created_at"}]})");
   ProcessRun plan = migrate("plan");
-  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_EQ(plan.exit_code, 2) << plan.both();
   EXPECT_NE(plan.output.find("CONFLICT: 1 documents of users hold both 'created_date' and 'created_at'"), std::string::npos)
-      << plan.output;
+      << plan.both();
   ProcessRun up = migrate("up");
-  EXPECT_EQ(up.exit_code, 1) << up.output;
+  EXPECT_EQ(up.exit_code, 1) << up.both();
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"created_date": 1})")), 1);
 }
 
@@ -94,18 +94,18 @@ TEST_F(MigrationFilesCli, MistakesInAFileAreNamedWithTheOperationAndKey) {
     {"op": "add_field", "colection": "users", "field": "status", "value": "a"}]})");
   ProcessRun status = migrate("status");
   EXPECT_EQ(status.exit_code, 1);
-  EXPECT_NE(status.output.find("001.json: up[1] (add_field)"), std::string::npos) << status.output;
-  EXPECT_NE(status.output.find("colection"), std::string::npos) << status.output;
+  EXPECT_NE(status.errors.find("001.json: up[1] (add_field)"), std::string::npos) << status.both();
+  EXPECT_NE(status.errors.find("colection"), std::string::npos) << status.both();
 
   write("001.json", R"({"version": "001", "up": [{"op": "add_field", "collection": "users", "field": "$where", "value": 1}]})");
   status = migrate("status");
   EXPECT_EQ(status.exit_code, 1);
-  EXPECT_NE(status.output.find("'$where'"), std::string::npos) << status.output;
+  EXPECT_NE(status.errors.find("'$where'"), std::string::npos) << status.both();
 
   write("001.json", R"({"version": "001", "up": [{"op": "drop_everything"}]})");
-  EXPECT_NE(migrate("status").output.find("unknown operation \"drop_everything\""), std::string::npos);
+  EXPECT_NE(migrate("status").errors.find("unknown operation \"drop_everything\""), std::string::npos);
   write("001.json", R"({"version": "001", "up": [)");
-  EXPECT_NE(migrate("status").output.find("not valid JSON"), std::string::npos);
+  EXPECT_NE(migrate("status").errors.find("not valid JSON"), std::string::npos);
 }
 
 TEST_F(MigrationFilesCli, AChangedFileIsDriftAndUpRefuses) {
@@ -113,10 +113,10 @@ TEST_F(MigrationFilesCli, AChangedFileIsDriftAndUpRefuses) {
   ASSERT_EQ(migrate("up").exit_code, 0);
   write("001.json", R"({"version": "001", "description": "a", "up": [{"op": "add_field", "collection": "u", "field": "f", "value": 2}]})");
   ProcessRun validate = migrate("validate");
-  EXPECT_EQ(validate.exit_code, 1) << validate.output;
+  EXPECT_EQ(validate.exit_code, 1) << validate.both();
   ProcessRun up = migrate("up");
   EXPECT_EQ(up.exit_code, 1);
-  EXPECT_NE(up.output.find("001 changed"), std::string::npos) << up.output;
+  EXPECT_NE(up.errors.find("001 changed"), std::string::npos) << up.both();
 }
 
 // The README demo: legacy data, plan, up, verify, status, down, and the round trip.
@@ -125,23 +125,23 @@ TEST_F(MigrationFilesCli, LegacyUsersDemo) {
   std::string target = "--uri '" + testing::server_uri() + "' --database " + db.name();
   std::string migrate_args = "migrate " + target + " --dir " + MONGO_ORM_EXAMPLE_MIGRATIONS + " ";
   ProcessRun load = testing::run_process(program + "load-legacy " + target);
-  ASSERT_EQ(load.exit_code, 0) << load.output;
+  ASSERT_EQ(load.exit_code, 0) << load.both();
   ProcessRun plan = testing::run_process(program + migrate_args + "plan");
-  EXPECT_EQ(plan.exit_code, 1) << plan.output;
-  EXPECT_NE(plan.output.find("2 values do not convert"), std::string::npos) << plan.output;
+  EXPECT_EQ(plan.exit_code, 1) << plan.both();
+  EXPECT_NE(plan.output.find("2 values do not convert"), std::string::npos) << plan.both();
   ProcessRun verify_before = testing::run_process(program + migrate_args + "verify");
-  EXPECT_EQ(verify_before.exit_code, 1) << "legacy documents do not load yet: " << verify_before.output;
+  EXPECT_EQ(verify_before.exit_code, 1) << "legacy documents do not load yet: " << verify_before.both();
   ProcessRun up = testing::run_process(program + migrate_args + "up");
-  ASSERT_EQ(up.exit_code, 0) << up.output;
+  ASSERT_EQ(up.exit_code, 0) << up.both();
   ProcessRun verify = testing::run_process(program + migrate_args + "verify");
-  EXPECT_EQ(verify.exit_code, 0) << verify.output;
-  EXPECT_NE(verify.output.find("0 failed  OK"), std::string::npos) << verify.output;
+  EXPECT_EQ(verify.exit_code, 0) << verify.both();
+  EXPECT_NE(verify.output.find("0 failed  OK"), std::string::npos) << verify.both();
   EXPECT_EQ(db.collection("users_quarantine").count_documents({}), 3) << "two bad ages, one duplicate email";
   ProcessRun down = testing::run_process(program + migrate_args + "down --all");
-  ASSERT_EQ(down.exit_code, 0) << down.output;
+  ASSERT_EQ(down.exit_code, 0) << down.both();
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"created_date": {"$exists": true}})")), 508);
   ProcessRun round_trip = testing::run_process(program + migrate_args + "round-trip");
-  EXPECT_EQ(round_trip.exit_code, 0) << round_trip.output;
+  EXPECT_EQ(round_trip.exit_code, 0) << round_trip.both();
 }
 
 // The exit-code contract (docs/migrations.md): 0 success, 1 the command failed or work is
@@ -149,29 +149,29 @@ TEST_F(MigrationFilesCli, LegacyUsersDemo) {
 TEST_F(MigrationFilesCli, ExitCodesKeepTheDocumentedContract) {
   write("001_broken.json", R"({"version": "001", "description": "broken", "up": [)");
   ProcessRun plan = migrate("plan");
-  EXPECT_EQ(plan.exit_code, 2) << "a malformed file is a problem, not pending work: " << plan.output;
-  EXPECT_NE(plan.output.find("001_broken.json"), std::string::npos) << plan.output;
+  EXPECT_EQ(plan.exit_code, 2) << "a malformed file is a problem, not pending work: " << plan.both();
+  EXPECT_NE(plan.errors.find("001_broken.json"), std::string::npos) << plan.both();
   std::filesystem::remove(dir / "001_broken.json");
 
   ProcessRun down = migrate("down");
-  EXPECT_EQ(down.exit_code, 2) << down.output;
-  EXPECT_NE(down.output.find("down needs a target"), std::string::npos) << down.output;
+  EXPECT_EQ(down.exit_code, 2) << down.both();
+  EXPECT_NE(down.errors.find("down needs a target"), std::string::npos) << down.both();
 
   ProcessRun round_trip = migrate("round-trip");
-  EXPECT_NE(round_trip.exit_code, 0) << "nothing pending is no pass: " << round_trip.output;
-  EXPECT_NE(round_trip.output.find("nothing was exercised"), std::string::npos) << round_trip.output;
+  EXPECT_NE(round_trip.exit_code, 0) << "nothing pending is no pass: " << round_trip.both();
+  EXPECT_NE(round_trip.output.find("nothing was exercised"), std::string::npos) << round_trip.both();
 
   for (const char* bad : {"up --batch-size 0", "up --lock-wait-ms -100", "down --steps 0"}) {
     ProcessRun refused = migrate(bad);
-    EXPECT_EQ(refused.exit_code, 2) << bad << ": " << refused.output;
-    EXPECT_NE(refused.output.find("must be at least"), std::string::npos) << bad << ": " << refused.output;
-    EXPECT_EQ(refused.output.find("1.79769"), std::string::npos) << bad << ": " << refused.output;
+    EXPECT_EQ(refused.exit_code, 2) << bad << ": " << refused.both();
+    EXPECT_NE(refused.errors.find("must be at least"), std::string::npos) << bad << ": " << refused.both();
+    EXPECT_EQ(refused.both().find("1.79769"), std::string::npos) << bad << ": " << refused.both();
   }
 }
 
 TEST_F(MigrationFilesCli, PingReadsMongodbUriAsEveryOtherCommandDoes) {
   ProcessRun ping = testing::run_process("MONGODB_URI='" + testing::server_uri() + "' " MONGO_ORM_CLI_PATH " ping");
-  EXPECT_EQ(ping.exit_code, 0) << ping.output;
+  EXPECT_EQ(ping.exit_code, 0) << ping.both();
   EXPECT_EQ(ping.output, "ok\n");
 }
 

@@ -64,7 +64,7 @@ class RunnerModel : public testing::ServerTest {
   // Standard output only (progress goes to standard error), parsed.
   bson::Document json_of(const std::string& arguments) {
     ProcessRun run = testing::run_process(command(arguments + " --json") + " 2>/dev/null");
-    EXPECT_EQ(run.exit_code, 0) << arguments << ": " << run.output;
+    EXPECT_EQ(run.exit_code, 0) << arguments << ": " << run.both();
     return from_json(run.output);
   }
 
@@ -152,36 +152,36 @@ TEST_F(RunnerModel, RandomCommandSequencesAgreeWithTheModel) {
     bool settled = true;
     if (what == 0) {
       ProcessRun run = migrate("up");
-      ASSERT_EQ(run.exit_code, 0) << label << "up: " << run.output;
+      ASSERT_EQ(run.exit_code, 0) << label << "up: " << run.both();
       model = migrations;
       label += "up";
     } else if (what == 1) {
       int to = pick(1, migrations);
       ProcessRun run = migrate("up --to " + version(to));
-      ASSERT_EQ(run.exit_code, 0) << label << "up --to: " << run.output;
+      ASSERT_EQ(run.exit_code, 0) << label << "up --to: " << run.both();
       model = std::max(model, to);
       label += "up --to " + version(to);
     } else if (what == 2) {
       int n = pick(1, 3);
       ProcessRun run = migrate("down --steps " + std::to_string(n));
-      ASSERT_EQ(run.exit_code, 0) << label << "down --steps: " << run.output;
+      ASSERT_EQ(run.exit_code, 0) << label << "down --steps: " << run.both();
       model = std::max(0, model - n);
       label += "down --steps " + std::to_string(n);
     } else if (what == 3) {
       ProcessRun run = migrate("down --all");
-      ASSERT_EQ(run.exit_code, 0) << label << "down --all: " << run.output;
+      ASSERT_EQ(run.exit_code, 0) << label << "down --all: " << run.both();
       model = 0;
       label += "down --all";
     } else if (what == 4) {
       int to = pick(1, migrations);
       ProcessRun run = migrate("down --to " + version(to));
-      ASSERT_EQ(run.exit_code, 0) << label << "down --to: " << run.output;
+      ASSERT_EQ(run.exit_code, 0) << label << "down --to: " << run.both();
       model = std::min(model, to);
       label += "down --to " + version(to);
     } else if (what == 5) {
       std::vector<int> before = data_state();
       ProcessRun run = migrate("plan");
-      ASSERT_EQ(run.exit_code, model < migrations ? 1 : 0) << label << "plan: " << run.output;
+      ASSERT_EQ(run.exit_code, model < migrations ? 1 : 0) << label << "plan: " << run.both();
       ASSERT_EQ(data_state(), before) << label << "plan wrote";
       label += "plan";
     } else if (what == 6) {
@@ -197,7 +197,7 @@ TEST_F(RunnerModel, RandomCommandSequencesAgreeWithTheModel) {
       // An up killed with SIGKILL part way: the next up must finish it.
       int delay = pick(0, 250);
       testing::run_process("(" + command("up") + " >/dev/null 2>&1 & pid=$!; sleep " + std::to_string(delay / 1000.0) +
-                           "; kill -9 $pid; wait $pid) 2>/dev/null");
+                           "; kill -9 $pid; wait $pid; rm -f /dev/shm/mongoc-$pid) 2>/dev/null");
       settled = false;
       settle_next = true;
       label += "up killed after " + std::to_string(delay) + " ms";

@@ -82,7 +82,7 @@ class MongoEngineInterop : public testing::ServerTest {};
 TEST_F(MongoEngineInterop, DocumentsRoundTripBothWays) {
   if (!mongoengine_available()) GTEST_SKIP() << "python3-mongoengine is not installed (scripts/bootstrap.sh installs it)";
   testing::ProcessRun written = run_script("write", db.name());
-  ASSERT_EQ(written.exit_code, 0) << written.output;
+  ASSERT_EQ(written.exit_code, 0) << written.both();
 
   // MongoEngine -> mongo_orm.
   TypedCollection<legacy::Person> people{db};
@@ -124,7 +124,7 @@ TEST_F(MongoEngineInterop, DocumentsRoundTripBothWays) {
   TypedCollection<legacy::Jedi>{db}.insert(yoda);
 
   testing::ProcessRun checked = run_script("check", db.name());
-  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_EQ(checked.exit_code, 0) << checked.both();
 }
 
 }  // namespace

@@ -154,6 +154,43 @@ TEST_F(RunnerTest, BaselineAdoptsAnExistingDatabase) {
   EXPECT_EQ(runner.up().versions, (std::vector<std::string>{"2023.01.002"}));
 }
 
+
+// Baseline records a migration without running it, so its steps kept no backups: a down that
+// would restore from them (silently restoring nothing) is refused before anything is reverted;
+// one whose undo needs nothing from a run (a rename back) goes down.
+TEST_F(RunnerTest, ADownOfABaselinedMigrationThatUndoesFromBackupsIsRefused) {
+  Registry steps;
+  steps.add({.version = "1", .description = "rename name",
+             .steps = {ops::rename_field("users", "name", "full_name")}});
+  steps.add({.version = "2", .description = "set a flag",
+             .steps = {ops::set_fields("users", {}, from_json(R"({"flag": true})"))}});
+  Runner runner(db, steps);
+
+  // The data holds the rename, made by hand before the tool was adopted: baselined, it goes
+  // down, since undoing a rename needs nothing from a run.
+  db.collection("users").update_many({}, from_json(R"({"$rename": {"name": "full_name"}})"));
+  ASSERT_EQ(runner.baseline("1").versions, (std::vector<std::string>{"1"}));
+  EXPECT_EQ(runner.down({.all = true}).versions, (std::vector<std::string>{"1"}));
+  EXPECT_EQ(count(R"({"name": {"$exists": true}, "full_name": {"$exists": false}})"), 2);
+
+  // Both changes made by hand and baselined: undoing set_fields needs the values its run kept.
+  db.collection("users").update_many({}, from_json(R"({"$rename": {"name": "full_name"}, "$set": {"flag": true}})"));
+  ASSERT_EQ(runner.baseline("2").versions, (std::vector<std::string>{"1", "2"}));
+  Plan plan = runner.plan_down({.all = true});
+  ASSERT_EQ(plan.problems.size(), 1u) << "plan shows the refusal before a down is tried";
+  EXPECT_NE(plan.problems[0].find("recorded as applied by baseline"), std::string::npos) << plan.problems[0];
+  try {
+    runner.down({.all = true});
+    ADD_FAILURE() << "down of a baselined set_fields was not refused";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("migration 2 (set a flag) was recorded as applied by baseline"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("step 1 (set_fields users (flag))"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count(R"({"flag": true, "full_name": {"$exists": true}})"), 2) << "nothing was reverted";
+  for (const auto& row : runner.status()) EXPECT_EQ(row.status, MigrationStatus::applied) << row.version;
+}
+
 // docs/migrations.md's first example writes through ctx.database: a plan must not run that
 // write (it would be applied twice by plan then up), and must say it could not count it.
 TEST_F(RunnerTest, APlanNeverWritesWhateverTheMigrationsCodeDoes) {

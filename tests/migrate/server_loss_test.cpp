@@ -58,7 +58,7 @@ class ServerLoss : public ::testing::Test {
     uri = "mongodb://127.0.0.1:" + std::to_string(port) +
           "/?serverSelectionTimeoutMS=1500&connectTimeoutMS=1500&socketTimeoutMS=5000";
     auto started = server("start");
-    ASSERT_EQ(started.exit_code, 0) << started.output;
+    ASSERT_EQ(started.exit_code, 0) << started.both();
     Client client(uri);
     std::vector<bson::Document> docs;
     for (int i = 0; i < 600; ++i) docs.push_back(bson::Builder{}.append("_id", i).extract());

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 namespace mongo_orm::testing {
 
@@ -37,15 +38,37 @@ std::string unique_database_name() {
   return name + suffix;
 }
 
-ProcessRun run_process(const std::string& command) {
-  std::string line = command + " 2>&1";
-  FILE* pipe = popen(line.c_str(), "r");
-  if (!pipe) return {-1, "cannot start: " + command};
-  std::string output;
+namespace {
+std::string read_all(FILE* stream) {
+  std::string text;
   std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), stream)) text.append(buffer.data(), n);
+  return text;
+}
+}  // namespace
+
+ProcessRun run_process(const std::string& command) {
+  // Standard error goes to a file while standard output is read from the pipe, so that neither
+  // can block the other.
+  std::string errors_path = (std::filesystem::temp_directory_path() / "mongo_orm_stderr_XXXXXX").string();
+  int errors_fd = mkstemp(errors_path.data());
+  if (errors_fd < 0) return {-1, "", "cannot create a file for standard error of: " + command};
+  close(errors_fd);
+  std::string line = "{ " + command + "\n} 2>'" + errors_path + "'";
+  FILE* pipe = popen(line.c_str(), "r");
+  if (!pipe) {
+    std::filesystem::remove(errors_path);
+    return {-1, "", "cannot start: " + command};
+  }
+  std::string output = read_all(pipe);
   int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  std::string errors;
+  if (FILE* file = std::fopen(errors_path.c_str(), "r")) {
+    errors = read_all(file);
+    std::fclose(file);
+  }
+  std::filesystem::remove(errors_path);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output, errors};
 }
 
 ServerTest::ServerTest() : db(shared_client().database(unique_database_name())) { db.drop(); }

@@ -16,10 +16,15 @@ const Client& shared_client();
 // A database name unique to the running test ("t_<suite>_<test>_<pid>"), valid on FerretDB.
 std::string unique_database_name();
 
-// Runs a shell command; returns its exit code and its standard output and error together.
+// Runs a shell command; returns its exit code, its standard output and its standard error
+// apart, as a user's shell keeps them: what a program prints for machines (tables, --json) must
+// parse whatever the C driver or the program says on standard error.
 struct ProcessRun {
   int exit_code;
   std::string output;
+  std::string errors;
+  // Both streams, for failure messages.
+  std::string both() const { return output + errors; }
 };
 ProcessRun run_process(const std::string& command);
 

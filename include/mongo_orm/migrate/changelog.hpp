@@ -63,6 +63,7 @@ struct ChangelogEntry {
   std::vector<OperationStats> operations;
   int64_t lock_token = 0;
   bool in_transaction = false;  // the migration's writes ran inside one transaction
+  bool baseline = false;        // recorded as applied by baseline: its steps never ran here
   // Where its steps and batched loops got to (see checkpoint.hpp), carried over from the
   // interrupted run it resumes.
   bson::Document checkpoints{};
@@ -85,6 +86,7 @@ inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
       .field(&ChangelogEntry::operations, "operations")
       .field(&ChangelogEntry::lock_token, "lock_token")
       .field(&ChangelogEntry::in_transaction, "in_transaction")
+      .field(&ChangelogEntry::baseline, "baseline")
       .field(&ChangelogEntry::checkpoints, "checkpoints");
 }
 
@@ -94,6 +96,7 @@ struct VersionState {
   std::optional<ChangelogEntry> last{};  // the latest run, finished or not
   std::string applied_checksum;         // checksum of the run that applied it
   std::vector<OperationStats> applied_operations{};  // what the run that applied it did
+  bool baseline = false;  // it was applied by baseline: no run of its steps kept backups here
 };
 
 // A stable fingerprint of a migration's definition (FNV-1a 64 over version, description and

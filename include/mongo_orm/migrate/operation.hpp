@@ -117,6 +117,10 @@ class Operation {
   // Undoes apply. Only called when reversible().
   virtual OperationStats revert(const StepContext& context) const = 0;
   virtual bool reversible() const { return true; }
+  // Whether undo needs what apply kept in the backup collection (values it overwrote, documents
+  // it recorded): a migration recorded by baseline, whose steps never ran, cannot undo such a
+  // step. False only where undo needs nothing from the run (a rename back, a given inverse).
+  virtual bool undo_needs_backup() const { return true; }
   // The collection it changes (for a copy: the source it reads).
   virtual std::string collection() const = 0;
   // Whether apply writes copies of documents (backups, quarantine, a copied collection), so

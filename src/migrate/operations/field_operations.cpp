@@ -162,6 +162,7 @@ class RenameField final : public Operation {
   }
   OperationStats apply(const StepContext& context) const override { return rename(context, from_, to_, name()); }
   OperationStats revert(const StepContext& context) const override { return rename(context, to_, from_, "undo " + name()); }
+  bool undo_needs_backup() const override { return false; }
 
   std::string collection() const override { return collection_; }
 
