@@ -1,11 +1,7 @@
 // A migration whose server goes away: a runner (a forked process) exits non-zero with a clear
 // error within its retry budget when the server stays down, and `up` resumes and completes
 // once it is back; an outage shorter than the retry budget is ridden out. Each test runs its
-// own FerretDB (scripts/mongo-orm-server with a private MONGO_ORM_HOME and a fixed port), so it
-// can stop and restart it.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+// own FerretDB (testing::PrivateServer), so it can stop and restart it.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,25 +13,13 @@
 #include <thread>
 
 #include "mongo_orm/mongo_orm.hpp"
-#include "support/server.hpp"
+#include "support/private_server.hpp"
 
 namespace mongo_orm::migrate {
 namespace {
 
 using bson::from_json;
 using namespace std::chrono_literals;
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 Registry mark_everything() {
   Registry registry;
@@ -51,26 +35,12 @@ Registry mark_everything() {
 class ServerLoss : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/mongo_orm_loss_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    home = pattern;
-    port = free_port();
-    uri = "mongodb://127.0.0.1:" + std::to_string(port) +
-          "/?serverSelectionTimeoutMS=1500&connectTimeoutMS=1500&socketTimeoutMS=5000";
-    auto started = server("start");
+    auto started = server.start();
     ASSERT_EQ(started.exit_code, 0) << started.both();
     Client client(uri);
     std::vector<bson::Document> docs;
     for (int i = 0; i < 600; ++i) docs.push_back(bson::Builder{}.append("_id", i).extract());
     client.database("loss").collection("items").insert_many(docs);
-  }
-  void TearDown() override {
-    server("stop");
-    std::filesystem::remove_all(home);
-  }
-  testing::ProcessRun server(const std::string& command) {
-    return testing::run_process("MONGO_ORM_HOME=" + home + " MONGO_ORM_SERVER_LISTEN=127.0.0.1:" + std::to_string(port) +
-                                " " MONGO_ORM_SERVER_SCRIPT " " + command);
   }
   // Runs `up` in a child process with its own client; returns its pid. The error, if any, goes
   // to error_file.
@@ -111,8 +81,8 @@ class ServerLoss : public ::testing::Test {
     for (int i = 0; i < 200 && marked() == 0; ++i) std::this_thread::sleep_for(20ms);
   }
 
-  std::string home, uri, error_file;
-  int port = 0;
+  testing::PrivateServer server;
+  std::string home = server.home(), uri = server.uri(), error_file;
 };
 
 TEST_F(ServerLoss, RunnerExitsWithAClearErrorThenUpResumesAfterTheServerReturns) {
@@ -121,7 +91,7 @@ TEST_F(ServerLoss, RunnerExitsWithAClearErrorThenUpResumesAfterTheServerReturns)
                         .batch = {.size = 20, .pause = 50ms, .retries = 2, .retry_delay = 200ms}};
   pid_t child = run_child(options);
   wait_for_progress();
-  ASSERT_EQ(server("stop").exit_code, 0);
+  ASSERT_EQ(server.stop().exit_code, 0);
   auto stopped_at = std::chrono::steady_clock::now();
   std::optional<int> code = wait_child(child, 30s);
   ASSERT_TRUE(code.has_value()) << "the runner did not give up within 30 s";
@@ -131,7 +101,7 @@ TEST_F(ServerLoss, RunnerExitsWithAClearErrorThenUpResumesAfterTheServerReturns)
   std::getline(std::ifstream(error_file), error);
   EXPECT_NE(error.find("mark"), std::string::npos) << "names the operation: " << error;
 
-  ASSERT_EQ(server("start").exit_code, 0);
+  ASSERT_EQ(server.start().exit_code, 0);
   EXPECT_LT(marked(), 600) << "the outage stopped it part way";
   Client client(uri);
   Registry registry = mark_everything();
@@ -149,9 +119,9 @@ TEST_F(ServerLoss, ABriefOutageIsRiddenOutByRetries) {
   RunnerOptions options{.batch = {.size = 20, .pause = 50ms, .retries = 8, .retry_delay = 250ms}};
   pid_t child = run_child(options);
   wait_for_progress();
-  ASSERT_EQ(server("stop").exit_code, 0);
+  ASSERT_EQ(server.stop().exit_code, 0);
   std::this_thread::sleep_for(500ms);
-  ASSERT_EQ(server("start").exit_code, 0);
+  ASSERT_EQ(server.start().exit_code, 0);
   std::optional<int> code = wait_child(child, 120s);
   ASSERT_TRUE(code.has_value());
   std::string error;
