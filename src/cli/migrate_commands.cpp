@@ -181,39 +181,29 @@ int print_history(migrate::Runner& runner, bool json) {
   return exit_ok;
 }
 
-void print_report(const char* verb, const migrate::RunReport& report, migrate::Runner& runner, bool json) {
+void print_report(const char* verb, const migrate::RunReport& report, bool json) {
   if (json) {
-    auto runs = runner.history();
     bson::Builder out;
     out.append(verb, [&](bson::ArrayBuilder& list) {
-      for (const auto& version : report.versions) {
-        for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
-          if (run->version != version) continue;
-          list.append([&](bson::Builder& r) { model::schema_of<migrate::ChangelogEntry>().encode(r.native(), *run); });
-          break;
-        }
+      for (const auto& run : report.runs) {
+        list.append([&](bson::Builder& r) { model::schema_of<migrate::ChangelogEntry>().encode(r.native(), run); });
       }
     });
     std::cout << bson::to_relaxed_json(out.view()) << "\n";
     return;
   }
-  if (report.versions.empty()) {
+  if (report.runs.empty()) {
     std::cout << "nothing to do\n";
     return;
   }
-  auto runs = runner.history();
-  for (const auto& version : report.versions) {
-    std::cout << verb << " " << version << "\n";
-    for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
-      if (run->version != version) continue;
-      for (const auto& op : run->operations) {
-        std::cout << "    " << op.operation << ": " << op.matched << " matched, " << op.modified << " modified";
-        if (op.backed_up > 0) std::cout << ", " << op.backed_up << " backed up";
-        if (op.quarantined > 0) std::cout << ", " << op.quarantined << " quarantined";
-        if (op.skipped > 0) std::cout << ", " << op.skipped << " left as they were";
-        std::cout << "\n";
-      }
-      break;
+  for (const auto& run : report.runs) {
+    std::cout << verb << " " << run.version << "\n";
+    for (const auto& op : run.operations) {
+      std::cout << "    " << op.operation << ": " << op.matched << " matched, " << op.modified << " modified";
+      if (op.backed_up > 0) std::cout << ", " << op.backed_up << " backed up";
+      if (op.quarantined > 0) std::cout << ", " << op.quarantined << " quarantined";
+      if (op.skipped > 0) std::cout << ", " << op.skipped << " left as they were";
+      std::cout << "\n";
     }
   }
 }
@@ -429,7 +419,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     if (*up_cmd) {
       auto report = runner.up(options->to.empty() ? std::nullopt : std::optional(options->to));
       printer->finish();
-      print_report("applied", report, runner, options->json);
+      print_report("applied", report, options->json);
       return exit_ok;
     }
     if (*verify_cmd) {
@@ -453,17 +443,17 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       target.all = options->all;
       auto report = runner.down(target);
       printer->finish();
-      print_report("reverted", report, runner, options->json);
+      print_report("reverted", report, options->json);
       return exit_ok;
     }
     if (*baseline_cmd) {
-      print_report("recorded as applied", runner.baseline(options->baseline_version), runner, options->json);
+      print_report("recorded as applied", runner.baseline(options->baseline_version), options->json);
       return exit_ok;
     }
     if (*undo_failed_cmd) {
       auto report = runner.undo_failed(options->failed_version);
       printer->finish();
-      print_report("reverted", report, runner, options->json);
+      print_report("reverted", report, options->json);
       return exit_ok;
     }
     if (*unlock_cmd) {

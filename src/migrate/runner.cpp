@@ -69,9 +69,11 @@ std::vector<StatusRow> Runner::status() const {
   return rows;
 }
 
-std::vector<Drift> Runner::validate() const {
+std::vector<Drift> Runner::validate() const { return validate(changelog_.state()); }
+
+std::vector<Drift> Runner::validate(const State& states) const {
   std::vector<Drift> drifts;
-  for (const auto& [version, state] : changelog_.state()) {
+  for (const auto& [version, state] : states) {
     if (!state.applied) continue;
     const Migration* m = registry_.find(version);
     std::string current = m ? checksum_of(*m) : std::string();
@@ -158,7 +160,7 @@ bool Runner::fits_in_transaction(const Migration& migration, Direction direction
   return documents <= options_.transaction_limit;
 }
 
-void Runner::run(const Migration& migration, Direction direction, LeaseLock& lock,
+ChangelogEntry Runner::run(const Migration& migration, Direction direction, LeaseLock& lock, const State& states,
                  std::optional<std::size_t> steps) const {
   bool transaction = false;
   if (may_use_transaction(migration, direction)) {
@@ -171,7 +173,6 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
   bson::Document resumed;
   bool runs_code = direction == Direction::up ? static_cast<bool>(migration.up) : static_cast<bool>(migration.down);
   if (!transaction) {
-    auto states = changelog_.state();
     if (auto it = states.find(migration.version); it != states.end() && it->second.last) {
       const ChangelogEntry& last = *it->second.last;
       bool interrupted = last.status == RunStatus::running || last.status == RunStatus::failed;
@@ -260,6 +261,7 @@ void Runner::run(const Migration& migration, Direction direction, LeaseLock& loc
                            e.what() + "; drop it before this migration runs again");
     }
   }
+  return *entry;
 }
 
 void Runner::refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const {
@@ -293,7 +295,8 @@ RunReport Runner::up(const std::optional<std::string>& to) {
   auto lock = LeaseLock::acquire(database_, options_.lock);
 
   // Decided under the lock, so two runners never apply the same migration.
-  auto drifts = validate();
+  auto state = changelog_.state();
+  auto drifts = validate(state);
   if (!drifts.empty()) {
     std::string text = "refusing to run: applied migrations differ from their definitions (run validate):";
     for (const Drift& d : drifts) {
@@ -302,12 +305,11 @@ RunReport Runner::up(const std::optional<std::string>& to) {
     text.pop_back();
     throw MigrationError(text);
   }
-  auto state = changelog_.state();
   std::vector<const Migration*> pending = pending_until(to, state);
-  refuse_failed_checks(preflight(pending, Direction::up), "go up");
+  refuse_failed_checks(preflight(pending, Direction::up, state), "go up");
   RunReport report;
   for (const Migration* m : pending) {
-    run(*m, Direction::up, *lock);
+    report.runs.push_back(run(*m, Direction::up, *lock, state));
     report.versions.push_back(m->version);
   }
   return report;
@@ -326,10 +328,10 @@ RunReport Runner::down(const DownTarget& target) {
     }
     if (std::string refusal = baseline_undo_refusal(*m, state); !refusal.empty()) throw MigrationError(refusal);
   }
-  refuse_failed_checks(preflight(chosen, Direction::down), "go down");
+  refuse_failed_checks(preflight(chosen, Direction::down, state), "go down");
   RunReport report;
   for (const Migration* m : chosen) {
-    run(*m, Direction::down, *lock);
+    report.runs.push_back(run(*m, Direction::down, *lock, state));
     report.versions.push_back(m->version);
   }
   return report;
@@ -370,8 +372,7 @@ RunReport Runner::undo_failed(const std::string& version) {
                            ") cannot be undone; nothing was reverted");
     }
   }
-  run(*m, Direction::down, *lock, started);
-  return RunReport{{version}};
+  return RunReport{{version}, {run(*m, Direction::down, *lock, state, started)}};
 }
 
 RunReport Runner::baseline(const std::string& version) {
@@ -385,6 +386,7 @@ RunReport Runner::baseline(const std::string& version) {
       entry->baseline = true;
       changelog_.finish(entry, RunStatus::applied, "", {{"baseline: recorded as applied without running"}}, *lock);
       report.versions.push_back(m->version);
+      report.runs.push_back(*entry);
     }
     if (m->version == version) break;
   }
@@ -409,6 +411,11 @@ std::string megabytes(int64_t bytes) { return std::to_string((bytes + 1024 * 102
 }  // namespace
 
 std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*>& migrations, Direction direction) const {
+  return preflight(migrations, direction, changelog_.state());
+}
+
+std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*>& migrations, Direction direction,
+                                              const State& state) const {
   std::vector<PreflightCheck> checks;
   try {
     const Capabilities& caps = database_.client().capabilities();
@@ -425,7 +432,7 @@ std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*
   } catch (const std::exception& e) {
     checks.push_back({"dependencies", false, e.what()});
   }
-  if (auto drifts = validate(); !drifts.empty()) {
+  if (auto drifts = validate(state); !drifts.empty()) {
     std::string versions;
     for (const Drift& d : drifts) versions += (versions.empty() ? "" : ", ") + d.version;
     checks.push_back({"checksums", false, "applied migrations changed since: " + versions + " (run validate)"});
@@ -434,7 +441,6 @@ std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*
   }
 
   if (direction == Direction::down) {
-    auto state = changelog_.state();
     std::set<std::string> collections;
     for (const std::string& name : database_.list_collection_names()) collections.insert(name);
     std::string missing;
@@ -480,9 +486,9 @@ std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*
   return checks;
 }
 
-Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Direction direction) const {
+Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Direction direction, const State& state) const {
   Plan plan;
-  plan.checks = preflight(migrations, direction);
+  plan.checks = preflight(migrations, direction, state);
   for (const PreflightCheck& check : plan.checks) {
     if (!check.ok) plan.problems.push_back(check.name + ": " + check.detail);
   }
@@ -519,7 +525,7 @@ Plan Runner::plan(const std::optional<std::string>& to) const {
   Plan plan;
   try {
     auto state = changelog_.state();
-    return make_plan(pending_until(to, state), Direction::up);
+    return make_plan(pending_until(to, state), Direction::up, state);
   } catch (const std::exception& e) {
     plan.problems.push_back(e.what());
   }
@@ -531,7 +537,7 @@ Plan Runner::plan_down(const DownTarget& target) const {
   try {
     auto state = changelog_.state();
     std::vector<const Migration*> chosen = to_revert(target, state);
-    Plan result = make_plan(chosen, Direction::down);
+    Plan result = make_plan(chosen, Direction::down, state);
     for (const Migration* m : chosen) {
       if (std::string refusal = baseline_undo_refusal(*m, state); !refusal.empty()) result.problems.push_back(refusal);
     }

@@ -74,7 +74,7 @@ TEST_F(MigrateCli, ABusyLockFailsWithTheHolderNamed) {
   auto held = migrate::LeaseLock::acquire(db);
   ProcessRun up = migrate("up");
   EXPECT_EQ(up.exit_code, 1);
-  EXPECT_NE(up.output.find("is held by " + held->owner()), std::string::npos) << up.both();
+  EXPECT_NE(up.errors.find("is held by " + held->owner()), std::string::npos) << up.both();
   held.reset();
   EXPECT_EQ(migrate("unlock --force").output, "the migration lock was not held\n");
 }

@@ -49,10 +49,11 @@ Registry count_once() {
 }
 
 RunnerOptions runner_options(int32_t batch) {
-  // A short lease, so that the run after a kill does not wait long for the dead holder's. The
-  // batched, checkpointed path on every server (transaction_limit 0): what a kill interrupts
-  // there is what these tests resume.
-  return {.lock = {.ttl = 1500ms, .wait = 60s, .retry_interval = 100ms}, .batch = {.size = batch},
+  // The run after a kill takes the dead holder's lease at once (same host, process gone), so the
+  // lease need not be short; a long one keeps a run on a loaded server from losing it between
+  // renewals. The batched, checkpointed path on every server (transaction_limit 0): what a kill
+  // interrupts there is what these tests resume.
+  return {.lock = {.ttl = 10s, .wait = 60s, .retry_interval = 100ms}, .batch = {.size = batch},
           .transaction_limit = 0};
 }
 

@@ -62,6 +62,7 @@ struct DownTarget {
 
 struct RunReport {
   std::vector<std::string> versions;  // in the order they ran
+  std::vector<ChangelogEntry> runs;   // their records as finished, in the same order
 };
 
 // One preflight check: what was checked, whether it passed, and what was found.
@@ -138,13 +139,21 @@ class Runner {
   std::vector<PreflightCheck> preflight(const std::vector<const Migration*>& migrations, Direction direction) const;
 
  private:
+  using State = std::map<std::string, VersionState>;
+  // The same, from a state already read (one read of the changelog serves a whole command).
+  std::vector<Drift> validate(const State& state) const;
+  std::vector<PreflightCheck> preflight(const std::vector<const Migration*>& migrations, Direction direction,
+                                        const State& state) const;
   std::vector<const Migration*> applied_in_order(const std::map<std::string, VersionState>& state) const;
   std::vector<const Migration*> pending_until(const std::optional<std::string>& to,
                                               const std::map<std::string, VersionState>& state) const;
   std::vector<const Migration*> to_revert(const DownTarget& target, const std::map<std::string, VersionState>& state) const;
   // `steps` (down only): revert just the first that many steps, newest first.
-  void run(const Migration& migration, Direction direction, LeaseLock& lock,
-           std::optional<std::size_t> steps = std::nullopt) const;
+  // `state`: the changelog as read under the lock at the start of the command (a run changes
+  // only its own version's state).
+  // Returns the finished record.
+  ChangelogEntry run(const Migration& migration, Direction direction, LeaseLock& lock, const State& state,
+                     std::optional<std::size_t> steps = std::nullopt) const;
   // Whether the migration may run in a transaction at all: the server has them (or the runner
   // rehearses), the limit is not 0, and every step may run in one.
   bool may_use_transaction(const Migration& migration, Direction direction) const;
@@ -153,7 +162,7 @@ class Runner {
   static void execute(const Migration& migration, Direction direction, MigrationContext& context,
                       std::optional<std::size_t> steps = std::nullopt);
   void refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const;
-  Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction) const;
+  Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction, const State& state) const;
 
   Database database_;
   const Registry& registry_;
