@@ -267,8 +267,9 @@ Value::Value(const Element& element) : holder_(Document::adopt(bson_new())), ele
   point_at_holder();
 }
 
-Value::Value(Value&& other) noexcept : holder_(std::move(other.holder_)), element_(bson_iter_t{}) {
-  point_at_holder();
+// A moved Document keeps its bson_t where it was (only the pointer moves), so the element that
+// points into it stays valid: a move copies it instead of finding it again.
+Value::Value(Value&& other) noexcept : holder_(std::move(other.holder_)), element_(other.element_) {
   other.point_at_holder();
 }
 
@@ -283,7 +284,7 @@ Value& Value::operator=(const Value& other) {
 Value& Value::operator=(Value&& other) noexcept {
   if (this != &other) {
     holder_ = std::move(other.holder_);
-    point_at_holder();
+    element_ = other.element_;
     other.point_at_holder();
   }
   return *this;
@@ -291,7 +292,8 @@ Value& Value::operator=(Value&& other) noexcept {
 
 void Value::point_at_holder() noexcept {
   if (holder_.is_moved_from()) {
-    element_ = Element(first_element_of(null_value_bytes, sizeof null_value_bytes));
+    static const Element null_element(first_element_of(null_value_bytes, sizeof null_value_bytes));
+    element_ = null_element;
   } else {
     element_ = Element(first_element_of(holder_.data(), holder_.length()));
   }

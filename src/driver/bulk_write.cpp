@@ -242,6 +242,7 @@ BulkWriteResult BulkWrite::execute() {
   // Inserts that ran: not failed, and in an ordered bulk not after the first failure.
   std::size_t stop = statements_;
   if (handles_->ordered && !errors.empty()) stop = errors.front().index;
+  result.inserted_ids.reserve(inserted_ids_.size());
   for (auto& [index, id] : inserted_ids_) {
     bool failed = std::any_of(errors.begin(), errors.end(),
                               [&](const WriteError& e) { return e.index == index; });

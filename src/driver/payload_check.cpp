@@ -1,6 +1,8 @@
 // Refusing values the connected server cannot store, before they reach it.
 #include <cmath>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "internal.hpp"
 #include "mongo_orm/error.hpp"
@@ -8,31 +10,52 @@
 namespace mongo_orm::detail {
 
 namespace {
-[[noreturn]] void refuse(std::string_view target, const std::string& path, std::string_view what,
+
+// The dotted path of the keys walked so far, built only when a value is refused.
+std::string dotted(const std::vector<std::string_view>& keys) {
+  std::string path;
+  for (std::string_view key : keys) {
+    if (!path.empty()) path += '.';
+    path += key;
+  }
+  return path;
+}
+
+[[noreturn]] void refuse(std::string_view target, const std::vector<std::string_view>& keys, std::string_view what,
                          std::string_view capability) {
-  throw InvalidRequestError(std::string(target) + ": field '" + path + "' holds " + std::string(what) +
+  throw InvalidRequestError(std::string(target) + ": field '" + dotted(keys) + "' holds " + std::string(what) +
                             ", which the server cannot store (server lacks capability " +
                             std::string(capability) + "); nothing was sent");
 }
 
-void walk(const Capabilities& caps, bson::DocumentView doc, bool inside_array, const std::string& prefix,
+// libbson's iterator directly: this runs on every document written to a server that lacks
+// one of the capabilities, so it allocates nothing and builds no path unless it refuses.
+void walk(const Capabilities& caps, bson_iter_t& it, bool inside_array, std::vector<std::string_view>& keys,
           std::string_view target) {
-  for (bson::Element e : doc) {
-    std::string path = prefix.empty() ? std::string(e.key()) : prefix + "." + std::string(e.key());
-    switch (e.type()) {
-      case bson::Type::decimal128:
-        if (!caps.decimal128_values) refuse(target, path, "a Decimal128", "decimal128_values");
+  while (bson_iter_next(&it)) {
+    switch (bson_iter_type(&it)) {
+      case BSON_TYPE_DECIMAL128:
+        if (!caps.decimal128_values) {
+          keys.emplace_back(bson_iter_key(&it));
+          refuse(target, keys, "a Decimal128", "decimal128_values");
+        }
         break;
-      case bson::Type::double_:
-        if (!caps.nan_values && std::isnan(e.as_double())) refuse(target, path, "NaN", "nan_values");
+      case BSON_TYPE_DOUBLE:
+        if (!caps.nan_values && std::isnan(bson_iter_double(&it))) {
+          keys.emplace_back(bson_iter_key(&it));
+          refuse(target, keys, "NaN", "nan_values");
+        }
         break;
-      case bson::Type::document:
-        walk(caps, e.as_document(), false, path, target);
+      case BSON_TYPE_DOCUMENT:
+      case BSON_TYPE_ARRAY: {
+        bool array = bson_iter_type(&it) == BSON_TYPE_ARRAY;
+        keys.emplace_back(bson_iter_key(&it));
+        if (array && inside_array && !caps.nested_arrays) refuse(target, keys, "an array inside an array", "nested_arrays");
+        bson_iter_t child;
+        if (bson_iter_recurse(&it, &child)) walk(caps, child, array, keys, target);
+        keys.pop_back();
         break;
-      case bson::Type::array:
-        if (inside_array && !caps.nested_arrays) refuse(target, path, "an array inside an array", "nested_arrays");
-        walk(caps, e.as_array(), true, path, target);
-        break;
+      }
       default:
         break;
     }
@@ -42,7 +65,10 @@ void walk(const Capabilities& caps, bson::DocumentView doc, bool inside_array, c
 
 void check_payload(const Capabilities& caps, bson::DocumentView document, std::string_view target) {
   if (caps.decimal128_values && caps.nan_values && caps.nested_arrays) return;
-  walk(caps, document, false, "", target);
+  std::vector<std::string_view> keys;
+  bson_iter_t it;
+  if (!bson_iter_init_from_data(&it, document.data(), document.length())) return;
+  walk(caps, it, false, keys, target);
 }
 
 }  // namespace mongo_orm::detail
