@@ -9,7 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 documents="${1:-20000}"
-command -v valgrind >/dev/null || { echo "bench-client-cost: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+if ! command -v valgrind >/dev/null; then
+  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "bench-client-cost: installing Debian's valgrind" >&2
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends valgrind >/dev/null \
+    || { echo "bench-client-cost: cannot install valgrind" >&2; exit 1; }
+fi
 scripts/bootstrap.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target client_cost mongo-orm ferretdb_server >/dev/null

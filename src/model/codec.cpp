@@ -40,6 +40,12 @@ void check_utf8_slow(std::string_view text) {
   }
 }
 
+std::string ValidationPath::text() const {
+  std::string head = parent ? parent->text() : std::string();
+  std::string segment = key.empty() && parent ? std::to_string(index) : std::string(key);
+  return segment.empty() ? head : join_path(head, segment);
+}
+
 std::string join_path(const std::string& path, std::string_view key) {
   if (path.empty()) return std::string(key);
   std::string joined;

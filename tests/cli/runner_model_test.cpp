@@ -287,9 +287,10 @@ void RunnerModel::run_model(int64_t default_steps) {
     } else if (what == up_and_down) {
       // An up and a down --all from two processes at once: either order, never a mix. With a
       // baselined version the down is refused, whichever ran first.
-      ProcessRun run = testing::run_process("(" + command("up") + " >/dev/null 2>&1 || echo up failed) & (" +
-                                            command("down --all") + " >/dev/null 2>&1 || echo down failed) & wait");
-      ASSERT_EQ(run.output, baselined.empty() ? "" : "down failed\n") << label << "concurrent up and down --all";
+      ProcessRun run = testing::run_process("(" + command("up") + " >/dev/null || echo up failed) & (" +
+                                            command("down --all") + " >/dev/null || echo down failed) & wait");
+      ASSERT_EQ(run.output, baselined.empty() ? "" : "down failed\n")
+          << label << "concurrent up and down --all; what they said:\n" << run.errors;
       int prefix = data_prefix();
       ASSERT_TRUE(prefix == 0 || prefix == migrations) << label << "concurrent up and down left " << prefix;
       ASSERT_TRUE(baselined.empty() || prefix == migrations) << label << "a refused down reverted";

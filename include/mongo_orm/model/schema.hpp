@@ -160,8 +160,33 @@ void add_option(Field<T, M>& field, Option option) {
 [[noreturn]] void throw_unknown_member(const char* model, const char* member_type, std::string_view collection, const std::vector<std::string_view>& declared);
 [[noreturn]] void throw_strict_unknown(std::string_view key);
 
+// The path of the value being validated, as a chain on the stack: turned into text ("3.address.zip")
+// only when a rule fails, so that validating costs no allocation.
+struct ValidationPath {
+  const ValidationPath* parent = nullptr;
+  std::string_view key{};  // a field name or a map key; empty for a position
+  std::size_t index = 0;   // a position in a list, when key is empty
+  std::string text() const;
+};
+
+// Whether values of M can hold models (whose rules then apply): only those are walked.
 template <class M>
-void validate_value(const M& value, const std::string& path, std::vector<ValidationFailure>& out);
+constexpr bool holds_models() {
+  if constexpr (Model<M>) {
+    return true;
+  } else if constexpr (requires(const M& v) { v.has_value(); *v; }) {
+    return holds_models<std::remove_cvref_t<decltype(*std::declval<const M&>())>>();
+  } else if constexpr (requires(const M& v) { v.begin()->second; }) {
+    return holds_models<std::remove_cvref_t<decltype(std::declval<const M&>().begin()->second)>>();
+  } else if constexpr (requires(const M& v) { v.size(); v[0]; } && !std::is_same_v<M, std::string>) {
+    return holds_models<std::remove_cvref_t<decltype(std::declval<const M&>()[0])>>();
+  } else {
+    return false;
+  }
+}
+
+template <class M>
+void validate_value(const M& value, const ValidationPath& path, std::vector<ValidationFailure>& out);
 }  // namespace detail
 
 template <class T, class... Fields>
@@ -378,13 +403,17 @@ class Schema {
 
   // Appends a failure, with its path, for every rule broken anywhere in the object.
   void validate(const T& object, const std::string& prefix, std::vector<ValidationFailure>& out) const {
+    validate(object, detail::ValidationPath{nullptr, prefix}, out);
+  }
+  void validate(const T& object, const detail::ValidationPath& at, std::vector<ValidationFailure>& out) const {
     for_each_field([&](const auto& f) {
       const auto& value = object.*(f.member);
-      std::string path = detail::join_path(prefix, f.name);
+      detail::ValidationPath path{&at, f.name};
       for (const auto& rule : f.rules) {
-        if (auto message = rule(value)) out.push_back({path, *message});
+        if (auto message = rule(value)) out.push_back({path.text(), *message});
       }
-      detail::validate_value(value, path, out);
+      using Value = std::remove_cvref_t<decltype(value)>;
+      if constexpr (detail::holds_models<Value>()) detail::validate_value(value, path, out);
     });
   }
 
@@ -533,15 +562,15 @@ struct Codec<T> {
 namespace detail {
 // Descends into nested models and containers of them, so rules of embedded models apply.
 template <class M>
-void validate_value(const M& value, const std::string& path, std::vector<ValidationFailure>& out) {
+void validate_value(const M& value, const ValidationPath& path, std::vector<ValidationFailure>& out) {
   if constexpr (Model<M>) {
     schema_of<M>().validate(value, path, out);
   } else if constexpr (requires { value.has_value(); *value; }) {
     if (value.has_value()) validate_value(*value, path, out);
   } else if constexpr (requires { value.begin()->second; }) {
-    for (const auto& [key, item] : value) validate_value(item, join_path(path, key), out);
+    for (const auto& [key, item] : value) validate_value(item, ValidationPath{&path, key}, out);
   } else if constexpr (requires { value.size(); value[0]; } && !std::is_same_v<M, std::string>) {
-    for (std::size_t i = 0; i < value.size(); ++i) validate_value(value[i], join_path(path, std::to_string(i)), out);
+    for (std::size_t i = 0; i < value.size(); ++i) validate_value(value[i], ValidationPath{&path, {}, i}, out);
   }
 }
 }  // namespace detail
