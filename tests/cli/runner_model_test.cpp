@@ -379,7 +379,9 @@ TEST_F(RunnerModel, RandomCommandSequencesAgreeWithTheModel) {
 // The same on a server of the test's own, which it also restarts between commands and under a
 // running up.
 TEST_F(RunnerModel, RandomCommandSequencesWithServerRestartsAgreeWithTheModel) {
-  if (!testing::PrivateServer::available()) GTEST_SKIP() << "needs the embedded server (MONGO_ORM_BUILD_SERVER)";
+  if (!testing::PrivateServer::available()) {
+    GTEST_SKIP() << "needs the embedded server program, which this build does not make (MONGO_ORM_BUILD_SERVER=OFF)";
+  }
   prepare(true);
   run_model(60);
 }

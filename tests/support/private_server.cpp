@@ -31,7 +31,12 @@ int free_port() {
 
 }  // namespace
 
-bool PrivateServer::available() { return std::filesystem::exists(MONGO_ORM_SERVER_SCRIPT); }
+bool PrivateServer::available() {
+  // The script runs the server program built beside it (not in builds without the server, such
+  // as the sanitizer build).
+  std::filesystem::path script(MONGO_ORM_SERVER_SCRIPT);
+  return std::filesystem::exists(script) && std::filesystem::exists(script.parent_path() / "mongo-orm-ferretdb");
+}
 
 PrivateServer::PrivateServer() {
   std::string pattern = (std::filesystem::temp_directory_path() / "mongo_orm_server_XXXXXX").string();

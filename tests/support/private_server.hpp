@@ -11,7 +11,8 @@ namespace mongo_orm::testing {
 
 class PrivateServer {
  public:
-  // Whether the server program was built (MONGO_ORM_BUILD_SERVER); a test skips without it.
+  // Whether the server program was built beside the script (MONGO_ORM_BUILD_SERVER); a test
+  // skips without it.
   static bool available();
   // Picks a free port and a fresh home; `start` starts it.
   PrivateServer();
