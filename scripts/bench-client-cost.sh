@@ -19,14 +19,7 @@ scripts/bootstrap.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target client_cost mongo-orm ferretdb_server >/dev/null
 
-if [[ -z "${MONGODB_URI:-}" ]]; then
-  export MONGO_ORM_HOME="$(mktemp -d "${TMPDIR:-/tmp}/mongo-orm-bench.XXXXXX")"
-  cleanup() { "$root/build/mongo-orm-server" stop >/dev/null || true; rm -rf "$MONGO_ORM_HOME"; }
-  trap cleanup EXIT
-  build/mongo-orm-server start >/dev/null
-  export MONGODB_URI="$(build/mongo-orm-server uri)"
-fi
-build/mongo-orm doctor --uri "$MONGODB_URI" | sed -n '3p'
+source scripts/lib/bench-server.sh
 
 out="$(mktemp -d)"
 count() {  # scenario -> instructions inside measured_<scenario>

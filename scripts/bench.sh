@@ -9,14 +9,7 @@ scripts/bootstrap.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target raw_baselines model_hydration model_streaming_memory mongo-orm ferretdb_server >/dev/null
 
-if [[ -z "${MONGODB_URI:-}" ]]; then
-  export MONGO_ORM_HOME="$(mktemp -d "${TMPDIR:-/tmp}/mongo-orm-bench.XXXXXX")"
-  cleanup() { "$root/build/mongo-orm-server" stop >/dev/null || true; rm -rf "$MONGO_ORM_HOME"; }
-  trap cleanup EXIT
-  build/mongo-orm-server start >/dev/null
-  export MONGODB_URI="$(build/mongo-orm-server uri)"
-fi
-build/mongo-orm doctor --uri "$MONGODB_URI" | sed -n '3p'
+source scripts/lib/bench-server.sh
 
 results="$(mktemp -d)"
 # Peers on the same server, same data shape: MongoEngine (Debian) and Mongoose (npm).
