@@ -146,10 +146,13 @@ Step operation_from(bson::DocumentView document, const std::string& where) {
   } else if (op == "copy_collection") {
     std::string from = g.text("from"), to = g.text("to");
     std::string collision = g.text("on_collision", "refuse");
-    if (collision != "refuse" && collision != "skip") {
-      g.fail("\"on_collision\" must be refuse or skip (not \"" + collision + "\")");
+    static const std::map<std::string, ops::OnCollision, std::less<>> policies{
+        {"refuse", ops::OnCollision::refuse}, {"skip", ops::OnCollision::skip}, {"overwrite", ops::OnCollision::overwrite}};
+    auto policy = policies.find(collision);
+    if (policy == policies.end()) {
+      g.fail("\"on_collision\" must be refuse, skip or overwrite (not \"" + collision + "\")");
     }
-    step = ops::copy_collection(from, to, {}, {}, collision == "skip" ? ops::OnCollision::skip : ops::OnCollision::refuse);
+    step = ops::copy_collection(from, to, {}, {}, policy->second);
   } else if (op == "remap_class") {
     step = ops::remap_class(g.text("collection"), g.object("filter", {}), g.text("class"), g.texts("remove_fields"));
   } else if (op == "convert_type") {

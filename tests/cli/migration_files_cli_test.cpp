@@ -108,6 +108,41 @@ TEST_F(MigrationFilesCli, MistakesInAFileAreNamedWithTheOperationAndKey) {
   EXPECT_NE(migrate("status").errors.find("not valid JSON"), std::string::npos);
 }
 
+TEST_F(MigrationFilesCli, CopyCollectionCollisionsAreRefusedSkippedOrOverwrittenAsTheFileSays) {
+  db.collection("old_users").insert_many(std::vector<bson::Document>{from_json(R"({"_id": 1, "name": "A"})"),
+                                                                     from_json(R"({"_id": 2, "name": "B"})")});
+  db.collection("users").insert_one(from_json(R"({"_id": 2, "name": "own"})"));
+  auto copy = [&](const std::string& policy) {
+    write("001.json", R"({"version": "001", "description": "copy", "up": [{"op": "copy_collection", "from": "old_users",
+      "to": "users")" + (policy.empty() ? std::string() : R"(, "on_collision": ")" + policy + "\"") + "}]}");
+  };
+  copy("");
+  ProcessRun plan = migrate("plan");
+  EXPECT_EQ(plan.exit_code, 2) << plan.both();
+  EXPECT_NE(plan.output.find("1 copy has an _id that users holds already (e.g. _id 2)"), std::string::npos) << plan.both();
+
+  copy("replace");
+  ProcessRun bad = migrate("plan");
+  EXPECT_EQ(bad.exit_code, 2) << bad.both();
+  EXPECT_NE(bad.errors.find("\"on_collision\" must be refuse, skip or overwrite (not \"replace\")"), std::string::npos)
+      << bad.both();
+
+  copy("overwrite");
+  ProcessRun up = migrate("up");
+  ASSERT_EQ(up.exit_code, 0) << up.both();
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"_id": 2, "name": "B"})")), 1);
+  ProcessRun down = migrate("down --all");
+  ASSERT_EQ(down.exit_code, 0) << down.both();
+  EXPECT_EQ(db.collection("users").count_documents({}), 1);
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"_id": 2, "name": "own"})")), 1);
+
+  copy("skip");
+  ProcessRun skip = migrate("up");
+  ASSERT_EQ(skip.exit_code, 0) << skip.both();
+  EXPECT_EQ(db.collection("users").count_documents({}), 2);
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"_id": 2, "name": "own"})")), 1);
+}
+
 TEST_F(MigrationFilesCli, AChangedFileIsDriftAndUpRefuses) {
   write("001.json", R"({"version": "001", "description": "a", "up": [{"op": "add_field", "collection": "u", "field": "f", "value": 1}]})");
   ASSERT_EQ(migrate("up").exit_code, 0);

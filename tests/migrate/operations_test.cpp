@@ -412,6 +412,76 @@ TEST_F(OperationsTest, CopyCollectionResumedAfterAKillDoesNotLetUndoDeleteTheTar
   EXPECT_EQ(count("users", "{}"), 1);
 }
 
+TEST_F(OperationsTest, CopyCollectionOverwritingCollisionsKeepsTheTargetsDocumentsForUndo) {
+  load("old_users", {R"({"_id": 1, "name": "A"})", R"({"_id": 2, "name": "B"})", R"({"_id": 3, "name": "C"})"});
+  load("users", {R"({"_id": 2, "name": "the target's own", "since": 2019})", R"({"_id": 9, "name": "untouched"})"});
+  Registry registry = one({ops::copy_collection("old_users", "users", {}, {}, ops::OnCollision::overwrite)});
+  EXPECT_FALSE(registry.find("1")->steps[0]->transactional())
+      << "a document appearing between the read and the insert is a write error, which aborts a MongoDB transaction";
+  Runner runner(db, registry);
+  Plan plan = runner.plan();
+  EXPECT_EQ(plan.exit_code(), 1) << "a collision is no problem when overwriting";
+  const Estimate& estimate = plan.migrations.at(0).operations.at(0);
+  EXPECT_TRUE(estimate.conflicts.empty());
+  ASSERT_EQ(estimate.notes.size(), 1u);
+  EXPECT_NE(estimate.notes[0].find("1 copy has an _id that users holds already (e.g. _id 2); the copies replace them"),
+            std::string::npos) << estimate.notes[0];
+  EXPECT_EQ(count("users", "{}"), 2) << "plan writes nothing";
+
+  runner.up();
+  OperationStats stats = runner.history().back().operations.at(0);
+  EXPECT_EQ(stats.matched, 3);
+  EXPECT_EQ(stats.modified, 3) << "two inserted, one replaced";
+  EXPECT_EQ(stats.skipped, 0);
+  EXPECT_EQ(stats.backed_up, 3) << "two _ids recorded, one original kept";
+  EXPECT_EQ(count("users", R"({"_id": 2, "name": "B"})"), 1) << "the copy replaced the target's document";
+  EXPECT_EQ(count("users", "{}"), 4);
+  Collection record = db.collection(backup_collection_name("1", registry.find("1")->steps[0]->name()));
+  EXPECT_EQ(count(record.name().c_str(), R"({"_id": 2, "original": {"_id": 2, "name": "the target's own", "since": 2019}})"), 1);
+
+  runner.down({.all = true});
+  EXPECT_EQ(count("users", "{}"), 2) << "undo deletes the inserted copies";
+  EXPECT_EQ(count("users", R"({"_id": 2, "name": "the target's own", "since": 2019})"), 1) << "and puts the original back";
+  EXPECT_EQ(count("users", R"({"_id": 9, "name": "untouched"})"), 1);
+  EXPECT_FALSE(db.has_collection(record.name())) << "the backup is dropped after the undo";
+}
+
+TEST_F(OperationsTest, CopyCollectionOverwritingResumedAfterAKillNeitherBacksUpItsOwnCopiesNorLosesOriginals) {
+  load("old_users", {R"({"_id": 1, "name": "A"})", R"({"_id": 2, "name": "B"})", R"({"_id": 3, "name": "C"})",
+                     R"({"_id": 4, "name": "D"})"});
+  load("users", {R"({"_id": 2, "name": "own 2"})", R"({"_id": 3, "name": "own 3"})", R"({"_id": 4, "name": "own 4"})"});
+  Registry registry = one({ops::copy_collection("old_users", "users", {}, {}, ops::OnCollision::overwrite)});
+  const Migration& migration = *registry.find("1");  // NOLINT: registered above
+  Collection record = db.collection(backup_collection_name("1", migration.steps[0]->name()));
+  // A run killed part way through its batch:
+  //  _id 1 recorded and inserted (the target holds the copy);
+  //  _id 2 kept and replaced;
+  //  _id 3 kept, not yet replaced;
+  //  _id 4 the target's own, not yet looked at.
+  record.insert_many(std::vector<bson::Document>{from_json(R"({"_id": 1})"),
+                                                 from_json(R"({"_id": 2, "original": {"_id": 2, "name": "own 2"}})"),
+                                                 from_json(R"({"_id": 3, "original": {"_id": 3, "name": "own 3"}})")});
+  db.collection("users").insert_one(from_json(R"({"_id": 1, "name": "A"})"));
+  db.collection("users").replace_one(from_json(R"({"_id": 2})"), from_json(R"({"_id": 2, "name": "B"})"));
+
+  Runner runner(db, registry);
+  runner.up();
+  for (const char* copy : {R"({"_id": 1, "name": "A"})", R"({"_id": 2, "name": "B"})", R"({"_id": 3, "name": "C"})",
+                           R"({"_id": 4, "name": "D"})"}) {
+    EXPECT_EQ(count("users", copy), 1) << copy;
+  }
+  EXPECT_EQ(count(record.name().c_str(), R"({"_id": 2, "original.name": "own 2"})"), 1) << "the first original is kept";
+  EXPECT_EQ(count(record.name().c_str(), R"({"_id": 4, "original.name": "own 4"})"), 1);
+  EXPECT_EQ(count(record.name().c_str(), R"({"_id": 1, "original": {"$exists": true}})"), 0)
+      << "the copy an earlier run inserted is not taken for an original";
+
+  runner.down({.all = true});
+  EXPECT_EQ(count("users", "{}"), 3);
+  for (const char* original : {R"({"_id": 2, "name": "own 2"})", R"({"_id": 3, "name": "own 3"})", R"({"_id": 4, "name": "own 4"})"}) {
+    EXPECT_EQ(count("users", original), 1) << original;
+  }
+}
+
 TEST_F(OperationsTest, TransformWritesInBatchesAndReportsProgress) {
   std::vector<bson::Document> docs;
   for (int i = 0; i < 250; ++i) docs.push_back(bson::Builder{}.append("_id", i).append("n", i).extract());

@@ -123,13 +123,18 @@ using DocumentTransform = std::function<std::optional<bson::Document>(bson::Docu
 enum class OnCollision {
   refuse,  // the default: refused (OperationRefused) before anything is written, naming the _ids
   skip,    // the target's document stays; each one is counted as skipped and named by plan
+  // the copy replaces the target's document, which is kept first in the operation's backup
+  // collection; undo puts it back
+  overwrite,
 };
 
 // Copies `source` into `target` through `transform` (none: as they are), in batches (seed 000
 // DataMigrator). A transformed document without an _id takes the source's, so running again
 // after a failure copies nothing twice. `label` names the transform in the changelog and the
-// checksum. Undo deletes exactly the documents the copy inserted. Plan counts the collisions
-// exactly, with example _ids; a refused collision is a plan conflict.
+// checksum. The operation's backup collection records, before the target is written, {_id}
+// for each copy it inserts and {_id, original} for each target document it replaces; undo
+// deletes exactly the former and puts back the latter. Plan counts the collisions exactly,
+// with example _ids; a refused collision is a plan conflict.
 Step copy_collection(std::string source, std::string target, DocumentTransform transform = {},
                      std::string label = {}, OnCollision on_collision = OnCollision::refuse);
 

@@ -208,103 +208,87 @@ class CopyCollection final : public Operation {
   }
   std::string name() const override {
     return "copy_collection " + source_ + "->" + target_ + (label_.empty() ? "" : " (" + label_ + ")") +
-           (on_collision_ == OnCollision::skip ? " skipping collisions" : "");
+           (on_collision_ == OnCollision::skip        ? " skipping collisions"
+            : on_collision_ == OnCollision::overwrite ? " overwriting collisions"
+                                                      : "");
   }
 
   Estimate estimate(const StepContext& context) const override {
     int64_t n = context.database.collection(source_).count_documents({});
     Estimate e{name(), n, detail::batches_for(context, n)};
     if (Collisions found = collisions(context); found.count > 0) {
-      std::string text = std::to_string(found.count) + " cop" + (found.count == 1 ? "y has an _id" : "ies have _ids") +
-                         " that " + target_ + " holds already (e.g. " + found.examples + ")";
-      if (on_collision_ == OnCollision::refuse) {
-        e.conflicts.push_back(text + "; refused: choose OnCollision::skip, or clear them from " + target_);
-      } else {
-        e.notes.push_back(text + "; they are skipped and counted, the target's documents stay");
+      std::string text = collisions_text(found);
+      switch (on_collision_) {
+        case OnCollision::refuse:
+          e.conflicts.push_back(text + "; refused: choose OnCollision::skip or overwrite, or clear them from " + target_);
+          break;
+        case OnCollision::skip:
+          e.notes.push_back(text + "; they are skipped and counted, the target's documents stay");
+          break;
+        case OnCollision::overwrite:
+          e.notes.push_back(text + "; the copies replace them, each kept first in " + context.backup_collection(*this) +
+                            " for undo");
+          break;
       }
     }
     return e;
   }
   OperationStats apply(const StepContext& context) const override {
     Collection source = context.database.collection(source_), target = context.database.collection(target_);
-    detail::Backup inserted_ids(context, *this);  // the _ids the copy inserted, for undo
+    detail::Backup record(context, *this);  // what undo needs: see copy_collection in operations.hpp
     if (on_collision_ == OnCollision::refuse) {
       if (Collisions found = collisions(context); found.count > 0) {
-        throw OperationRefused(name() + ": " + std::to_string(found.count) + " cop" +
-                               (found.count == 1 ? "y has an _id" : "ies have _ids") + " that " + target_ +
-                               " holds already (e.g. " + found.examples +
-                               "); nothing copied (OnCollision::skip leaves the target's documents and counts them)");
+        throw OperationRefused(name() + ": " + collisions_text(found) +
+                               "; nothing copied (OnCollision::skip leaves the target's documents and counts them, "
+                               "OnCollision::overwrite backs them up and replaces them)");
       }
     }
     OperationStats stats{name()};
     auto totals = detail::for_each_batch(context, source, {}, name(), [&](const std::vector<bson::Document>& batch, BulkWrite&) {
-      std::vector<bson::Document> copies, ids;
+      std::vector<bson::Document> copies;
       for (const bson::Document& original : batch) {
         std::optional<bson::Document> copy = transform_ ? transform_(original) : std::optional(original);
         if (!copy) continue;
         if (!copy->contains("_id")) {
           copy = bson::Builder{}.append("_id", original["_id"]).concat(*copy).extract();
         }
-        ids.push_back(detail::id_of(*copy));
         copies.push_back(std::move(*copy));
       }
-      // The _ids are recorded before the copies go in, so that an interrupted run leaves none
-      // unrecorded; an _id newly recorded whose document was in the target already is the
-      // target's own and is forgotten again.
-      std::vector<bool> newly_recorded = detail::insert_reporting(inserted_ids.collection(), ids);
-      std::vector<bool> copied = detail::insert_reporting(target, copies);
-      stats.backed_up += std::count(copied.begin(), copied.end(), true);
-      BulkWrite forget = inserted_ids.collection().bulk_write(false);
-      std::vector<std::size_t> recorded_before;  // by a run killed before it could forget
-      for (std::size_t i = 0; i < copies.size(); ++i) {
-        if (copied[i]) ++stats.modified;
-        if (!copied[i] && newly_recorded[i]) {
-          forget.delete_one(ids[i]);
-          ++stats.skipped;  // the target's own document: left as it was
-        }
-        if (!copied[i] && !newly_recorded[i]) recorded_before.push_back(i);
+      if (on_collision_ == OnCollision::overwrite) {
+        copy_overwriting(target, record.collection(), copies, stats);
+      } else {
+        copy_keeping(target, record.collection(), copies, stats);
       }
-      // An _id an earlier run recorded and found in the target is the copy when the target
-      // holds exactly the copy; otherwise it is the target's own, and undo must not delete it.
-      if (!recorded_before.empty()) {
-        std::map<std::string, std::size_t> by_id;
-        for (std::size_t i : recorded_before) by_id.emplace(detail::id_bytes(copies[i]["_id"]), i);
-        bson::Document in = bson::Builder{}.append("_id", [&](bson::Builder& f) {
-          f.append("$in", [&](bson::ArrayBuilder& list) {
-            for (std::size_t i : recorded_before) list.append(copies[i]["_id"]);
-          });
-        }).extract();
-        for (bson::DocumentView there : target.find(in)) {
-          auto it = by_id.find(detail::id_bytes(there["_id"]));
-          if (it == by_id.end()) continue;
-          const bson::Document& copy = copies[it->second];
-          bool same = there.length() == copy.view().length() &&
-                      std::equal(there.data(), there.data() + there.length(), copy.view().data());
-          if (!same) forget.delete_one(ids[it->second]);
-        }
-      }
-      forget.execute();
     }, {.leaves_source_alone = true});
     stats.matched = totals.matched;
     return stats;
   }
   OperationStats revert(const StepContext& context) const override {
     Collection target = context.database.collection(target_);
-    detail::Backup inserted_ids(context, *this);
+    detail::Backup record(context, *this);
     auto totals = detail::for_each_batch(
-        context, inserted_ids.collection(), {}, "undo " + name(),
+        context, record.collection(), {}, "undo " + name(),
         [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
-          for (const bson::Document& id : batch) writes.delete_one(id);
+          std::vector<std::size_t> inserted;  // one statement for them all: cheaper on every server
+          for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (auto original = batch[i].find("original")) {
+              writes.replace_one(detail::id_of(batch[i]), original->as_document(), true);
+            } else {
+              inserted.push_back(i);
+            }
+          }
+          if (!inserted.empty()) writes.delete_many(ids_in(batch, inserted));
         },
         {.write_to = &target});
-    inserted_ids.drop();
-    return {"undo " + name(), totals.matched, totals.deleted};
+    record.drop();
+    return {"undo " + name(), totals.matched, totals.modified + totals.deleted};
   }
 
   std::string collection() const override { return source_; }
   bool copies_documents() const override { return true; }
-  // Skipping relies on the target refusing a duplicate _id, and inside a MongoDB transaction
-  // any write error aborts the whole transaction: a skipping copy runs outside one.
+  // Skipping and overwriting rely on the target refusing a duplicate _id (overwriting, when a
+  // document appears between its read and the insert), and inside a MongoDB transaction any
+  // write error aborts the whole transaction: they run outside one.
   bool transactional() const override { return on_collision_ == OnCollision::refuse; }
 
  private:
@@ -312,6 +296,135 @@ class CopyCollection final : public Operation {
     int64_t count = 0;
     std::string examples;  // up to five _ids
   };
+  std::string collisions_text(const Collisions& found) const {
+    return std::to_string(found.count) + " cop" + (found.count == 1 ? "y has an _id" : "ies have _ids") + " that " +
+           target_ + " holds already (e.g. " + found.examples + ")";
+  }
+
+  // {_id: {$in: [the _ids of `documents` at `indices`]}}
+  static bson::Document ids_in(const std::vector<bson::Document>& documents, const std::vector<std::size_t>& indices) {
+    return bson::Builder{}.append("_id", [&](bson::Builder& f) {
+      f.append("$in", [&](bson::ArrayBuilder& list) {
+        for (std::size_t i : indices) list.append(documents[i]["_id"]);
+      });
+    }).extract();
+  }
+  static bool same_bytes(bson::DocumentView a, bson::DocumentView b) {
+    return a.length() == b.length() && std::equal(a.data(), a.data() + a.length(), b.data());
+  }
+
+  // refuse and skip: inserts the copies, leaving every document the target holds already.
+  void copy_keeping(const Collection& target, const Collection& record, const std::vector<bson::Document>& copies,
+                    OperationStats& stats) const {
+    std::vector<bson::Document> ids;
+    ids.reserve(copies.size());
+    for (const bson::Document& copy : copies) ids.push_back(detail::id_of(copy));
+    // The _ids are recorded before the copies go in, so that an interrupted run leaves none
+    // unrecorded; an _id newly recorded whose document was in the target already is the
+    // target's own and is forgotten again.
+    std::vector<bool> newly_recorded = detail::insert_reporting(record, ids);
+    std::vector<bool> copied = detail::insert_reporting(target, copies);
+    stats.backed_up += std::count(copied.begin(), copied.end(), true);
+    std::vector<std::size_t> forget, recorded_before;  // recorded before: by a run killed before it could forget
+    for (std::size_t i = 0; i < copies.size(); ++i) {
+      if (copied[i]) ++stats.modified;
+      if (!copied[i] && newly_recorded[i]) {
+        forget.push_back(i);
+        ++stats.skipped;  // the target's own document: left as it was
+      }
+      if (!copied[i] && !newly_recorded[i]) recorded_before.push_back(i);
+    }
+    // An _id an earlier run recorded and found in the target is the copy when the target
+    // holds exactly the copy; otherwise it is the target's own, and undo must not delete it.
+    if (!recorded_before.empty()) {
+      std::map<std::string, std::size_t> by_id;
+      for (std::size_t i : recorded_before) by_id.emplace(detail::id_bytes(copies[i]["_id"]), i);
+      for (bson::DocumentView there : target.find(ids_in(copies, recorded_before))) {
+        auto it = by_id.find(detail::id_bytes(there["_id"]));
+        if (it != by_id.end() && !same_bytes(there, copies[it->second])) forget.push_back(it->second);
+      }
+    }
+    if (!forget.empty()) record.delete_many(ids_in(copies, forget));
+  }
+
+  // overwrite: the record gets {_id} for a copy about to be inserted and {_id, original} for a
+  // target document about to be replaced, always before the target is written, and the first
+  // original kept is never replaced, so a resumed run neither backs up its own copy nor loses
+  // the target's document.
+  void copy_overwriting(const Collection& target, const Collection& record, const std::vector<bson::Document>& copies,
+                        OperationStats& stats) const {
+    if (copies.empty()) return;
+    std::vector<std::size_t> all(copies.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    bson::Document in = ids_in(copies, all);
+    std::map<std::string, bson::Document> there;  // the target's documents under these _ids
+    for (bson::DocumentView document : target.find(in)) there.emplace(detail::id_bytes(document["_id"]), document);
+    std::map<std::string, bool> recorded;  // by an earlier, interrupted run: whether with an original
+    for (bson::DocumentView entry : record.find(in)) recorded.emplace(detail::id_bytes(entry["_id"]), entry.contains("original"));
+
+    BulkWrite entries = record.bulk_write(false);
+    std::vector<std::size_t> inserts, replaces;
+    auto keep_original = [&](std::size_t i, bson::DocumentView original, bool has_entry) {
+      bson::Document id = detail::id_of(copies[i]);
+      bson::Document entry = bson::Builder{}.append("_id", copies[i]["_id"]).append("original", original).extract();
+      if (has_entry) {
+        entries.replace_one(id, entry);
+      } else {
+        entries.insert_one(entry);
+      }
+      ++stats.backed_up;
+    };
+    for (std::size_t i = 0; i < copies.size(); ++i) {
+      std::string key = detail::id_bytes(copies[i]["_id"]);
+      auto in_target = there.find(key);
+      auto entry = recorded.find(key);
+      bool has_entry = entry != recorded.end();
+      if (in_target == there.end()) {
+        if (!has_entry) entries.insert_one(detail::id_of(copies[i]));
+        inserts.push_back(i);
+      } else if (has_entry && entry->second) {
+        replaces.push_back(i);  // its original is kept already
+      } else if (has_entry && same_bytes(in_target->second, copies[i])) {
+        continue;  // the copy an earlier run inserted
+      } else {
+        keep_original(i, in_target->second, has_entry);
+        replaces.push_back(i);
+      }
+    }
+    entries.execute();
+
+    std::vector<bson::Document> new_documents;
+    new_documents.reserve(inserts.size());
+    for (std::size_t i : inserts) new_documents.push_back(copies[i]);
+    std::vector<bool> inserted = detail::insert_reporting(target, new_documents);
+    std::vector<std::size_t> raced;  // written into the target by someone else since it was read
+    for (std::size_t k = 0; k < inserts.size(); ++k) {
+      if (inserted[k]) {
+        ++stats.modified;
+        ++stats.backed_up;
+      } else {
+        raced.push_back(inserts[k]);
+      }
+    }
+    if (!raced.empty()) {
+      entries = record.bulk_write(false);
+      std::map<std::string, std::size_t> by_id;
+      for (std::size_t i : raced) by_id.emplace(detail::id_bytes(copies[i]["_id"]), i);
+      for (bson::DocumentView document : target.find(ids_in(copies, raced))) {
+        auto it = by_id.find(detail::id_bytes(document["_id"]));
+        if (it != by_id.end()) keep_original(it->second, document, true);
+      }
+      entries.execute();
+      // Each is replaced; one deleted again meanwhile is inserted by the upsert, and its
+      // record (an _id alone) lets undo delete it.
+      replaces.insert(replaces.end(), raced.begin(), raced.end());
+    }
+    if (replaces.empty()) return;
+    BulkWrite writes = target.bulk_write(false);
+    for (std::size_t i : replaces) writes.replace_one(detail::id_of(copies[i]), copies[i], true);
+    writes.execute();
+    stats.modified += static_cast<int64_t>(replaces.size());
+  }
   // The copies whose _id the target holds and that this copy did not insert (an interrupted
   // run's own copies are recorded and do not count), streaming the source batch by batch.
   Collisions collisions(const StepContext& context) const {
