@@ -51,9 +51,11 @@ struct Capabilities {
   // (keyset pages in _id order) before they write.
   bool writes_beside_open_cursors = false;
   // Most update or delete statements one command may carry (0: no limit beyond the server's
-  // maxWriteBatchSize). FerretDB 1.x on SQLite keeps one pooled connection per statement until
-  // the command ends and stops answering past 99, so bulk writes split there at 50.
-  int32_t update_statements_per_command = 50;
+  // maxWriteBatchSize). FerretDB 1.x on SQLite keeps one of its 100 pooled connections per
+  // statement until the command ends, and stops answering for good once commands running at
+  // once hold them all (one command of 100, or three clients' commands of 50), so bulk writes
+  // split there at 10: it takes ten clients writing at the same moment to reach the limit.
+  int32_t update_statements_per_command = 10;
   // An update statement whose filter is {_id: v} finds its document through the _id index.
   // FerretDB 1.x scans the collection for every update statement (measured: 72 ms a statement
   // at 50k documents on SQLite, 26 ms at 200k on PostgreSQL), so rewriting every document in
