@@ -125,7 +125,7 @@ int print_status(migrate::Runner& runner, bool json) {
         list.append([&](bson::Builder& r) {
           r.append("version", row.version).append("description", row.description)
               .append("status", status_name(row.status)).append("reversible", row.reversible)
-              .append("drifted", row.drifted);
+              .append("drifted", row.drifted).append("defined", row.defined);
           if (!row.progress.empty()) r.append("progress", row.progress);
         });
       }
@@ -138,6 +138,7 @@ int print_status(migrate::Runner& runner, bool json) {
   for (const auto& row : rows) {
     std::string status(status_name(row.status));
     if (row.drifted) status += "*";
+    if (!row.defined) status += "!";
     std::cout << std::setw(16) << row.version << std::setw(std::max<int>(10, static_cast<int>(status.size()) + 1))
               << status << std::setw(12) << (row.reversible ? "yes" : "no") << row.description << "\n";
     if (!row.progress.empty() && row.last) {
@@ -146,11 +147,12 @@ int print_status(migrate::Runner& runner, bool json) {
     }
   }
   if (rows.empty()) std::cout << "(no migrations registered)\n";
-  for (const auto& row : rows) {
-    if (row.drifted) {
-      std::cout << "* changed since it was applied: run `migrate validate`\n";
-      break;
-    }
+  if (std::any_of(rows.begin(), rows.end(), [](const auto& row) { return row.drifted && row.defined; })) {
+    std::cout << "* changed since it was applied: run `migrate validate`\n";
+  }
+  if (std::any_of(rows.begin(), rows.end(), [](const auto& row) { return !row.defined; })) {
+    std::cout << "! in the changelog but no longer defined (its file or registration was removed): "
+                 "`migrate validate` reports it\n";
   }
   return exit_ok;
 }

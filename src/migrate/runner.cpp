@@ -66,6 +66,23 @@ std::vector<StatusRow> Runner::status() const {
     }
     rows.push_back(std::move(row));
   }
+  // A version the changelog has applied (or left failed or running) that is no longer
+  // registered, its file deleted: shown, never hidden, marked as no longer defined.
+  for (const auto& [version, versioned] : state) {
+    if (registry_.find(version) || !versioned.last) continue;
+    bool applied = versioned.applied;
+    RunStatus last = versioned.last->status;
+    if (!applied && last != RunStatus::failed && last != RunStatus::running) continue;
+    StatusRow row{version, versioned.last->description, MigrationStatus::applied, false, false, versioned.last};
+    row.defined = false;
+    if (last == RunStatus::failed) row.status = MigrationStatus::failed;
+    if (last == RunStatus::running) {
+      row.status = holder_token == versioned.last->lock_token ? MigrationStatus::running : MigrationStatus::interrupted;
+    }
+    rows.push_back(std::move(row));
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const StatusRow& a, const StatusRow& b) { return compare_versions(a.version, b.version) < 0; });
   return rows;
 }
 

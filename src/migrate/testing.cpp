@@ -165,7 +165,7 @@ std::string RoundTripResult::describe() const {
 RoundTripResult round_trip(const Database& database, const Registry& registry, RunnerOptions options) {
   Runner runner(database, registry, options);
   for (const StatusRow& row : runner.status()) {
-    if (row.status != MigrationStatus::applied && !row.reversible) {
+    if (row.defined && row.status != MigrationStatus::applied && !row.reversible) {
       throw MigrationError("round trip impossible: pending migration " + row.version + " (" + row.description + ") is irreversible");
     }
   }

@@ -143,6 +143,26 @@ TEST_F(MigrationFilesCli, CopyCollectionCollisionsAreRefusedSkippedOrOverwritten
   EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"_id": 2, "name": "own"})")), 1);
 }
 
+TEST_F(MigrationFilesCli, StatusShowsAnAppliedMigrationWhoseFileWasDeleted) {
+  write("001.json", R"({"version": "001", "description": "first", "up": [{"op": "add_field", "collection": "u", "field": "a", "value": 1}]})");
+  write("002.json", R"({"version": "002", "description": "second", "up": [{"op": "add_field", "collection": "u", "field": "b", "value": 1}]})");
+  ASSERT_EQ(migrate("up").exit_code, 0);
+  std::filesystem::remove(dir / "002.json");
+  ProcessRun status = migrate("status");
+  EXPECT_EQ(status.exit_code, 0) << status.both();
+  EXPECT_NE(status.output.find("applied!"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("second"), std::string::npos) << "described as it was recorded: " << status.output;
+  EXPECT_NE(status.output.find("no longer defined"), std::string::npos) << status.output;
+  ProcessRun json = migrate("status --json");
+  ASSERT_EQ(json.exit_code, 0) << json.both();
+  bson::Document rows = from_json(json.output);
+  std::vector<std::pair<std::string, bool>> seen;
+  for (bson::Element row : rows["migrations"].as_array()) {
+    seen.emplace_back(std::string(row.as_document()["version"].as_string()), row.as_document()["defined"].as_bool());
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, bool>>{{"001", true}, {"002", false}}));
+}
+
 TEST_F(MigrationFilesCli, AChangedFileIsDriftAndUpRefuses) {
   write("001.json", R"({"version": "001", "description": "a", "up": [{"op": "add_field", "collection": "u", "field": "f", "value": 1}]})");
   ASSERT_EQ(migrate("up").exit_code, 0);

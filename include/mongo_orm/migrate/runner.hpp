@@ -44,6 +44,7 @@ struct StatusRow {
   // For a running, interrupted or failed run: how far it got, from its checkpoints
   // ("1 of 2 steps finished; 500 documents processed in the current one").
   std::string progress{};
+  bool defined = true;  // false: in the changelog, no longer registered (its file deleted)
 };
 
 // A definition that no longer matches what was applied.
