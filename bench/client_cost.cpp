@@ -4,6 +4,11 @@
 // with --toggle-collect on those functions, so that only the instructions this process executes
 // inside them are counted: neither the set-up nor the server (another process) is.
 //
+// The raw side takes its client from a mongoc_client_pool, as mongo_orm does (its handles are
+// shared across threads). A pooled client reads every reply through a buffered stream, one
+// more copy of each reply than a single-threaded mongoc_client_t makes; find_hydrate_raw_single
+// measures that client too.
+//
 // usage: client_cost SCENARIO [DOCUMENTS]      (MONGODB_URI names the server)
 #include <mongoc/mongoc.h>
 
@@ -92,6 +97,11 @@ __attribute__((noinline)) void measured_find_hydrate_raw(mongoc_collection_t* co
   mongoc_cursor_destroy(cursor);
   sink = total;
 }
+// The same on a single-threaded client (mongoc_client_new), which reads replies without the
+// pool's buffered stream.
+__attribute__((noinline)) void measured_find_hydrate_raw_single(mongoc_collection_t* collection) {
+  measured_find_hydrate_raw(collection);
+}
 // Tracked objects, as find() gives them: decoded, with the stored document kept for dirty saves.
 __attribute__((noinline)) void measured_find_hydrate_models(const model::TypedCollection<User>& collection) {
   int64_t total = 0;
@@ -114,8 +124,12 @@ int run(const std::string& scenario, int64_t n) {
   Database database = client.database(cost_db);
   model::TypedCollection<User> typed(database);
   Collection plain = database.collection("users");
-  mongoc_client_t* raw_client = mongoc_client_new(server_uri());
+  mongoc_uri_t* uri = mongoc_uri_new(server_uri());
+  mongoc_client_pool_t* raw_pool = mongoc_client_pool_new(uri);
+  mongoc_client_t* raw_client = mongoc_client_pool_pop(raw_pool);
   mongoc_collection_t* raw = mongoc_client_get_collection(raw_client, cost_db, "users");
+  mongoc_client_t* single_client = mongoc_client_new_from_uri(uri);
+  mongoc_collection_t* single = mongoc_client_get_collection(single_client, cost_db, "users");
   plain.drop();
   std::vector<User> models = users(n);
 
@@ -142,6 +156,11 @@ int run(const std::string& scenario, int64_t n) {
          typed.insert_many(models);
          measured_find_hydrate_raw(raw);
        }},
+      {"find_hydrate_raw_single",
+       [&] {
+         typed.insert_many(models);
+         measured_find_hydrate_raw_single(single);
+       }},
       {"find_hydrate_models",
        [&] {
          typed.insert_many(models);
@@ -164,8 +183,12 @@ int run(const std::string& scenario, int64_t n) {
     }
   }
   plain.drop();
+  mongoc_collection_destroy(single);
+  mongoc_client_destroy(single_client);
   mongoc_collection_destroy(raw);
-  mongoc_client_destroy(raw_client);
+  mongoc_client_pool_push(raw_pool, raw_client);
+  mongoc_client_pool_destroy(raw_pool);
+  mongoc_uri_destroy(uri);
   return code;
 }
 

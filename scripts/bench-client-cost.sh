@@ -40,4 +40,5 @@ row() {  # label scenario raw-scenario
 row "encode + insert_many of models" encode_insert_models encode_insert_raw
 row "insert_many of built documents" insert_documents insert_documents_raw
 row "find + hydrate every document" find_hydrate_models find_hydrate_raw
+row "find + hydrate, raw single client" find_hydrate_models find_hydrate_raw_single
 rm -rf "$out"

@@ -134,6 +134,25 @@ BulkWrite& BulkWrite::insert_one(bson::DocumentView document) {
   return *this;
 }
 
+namespace detail {
+// Inserts without keeping the _id for execute()'s result (the encoder knows it), and without
+// checking again what the encoder vouched for.
+void insert_vouched(BulkWrite& bulk, bson::DocumentView document, Vouched vouched) {
+  if (!document.contains("_id")) {
+    bulk.insert_one(document);
+    return;
+  }
+  if (!vouched.storable) bulk.check_payload(document);
+  static const bson::Document unvalidated = bson::Builder{}.append("validate", false).extract();
+  bson_t doc = document.as_bson();
+  bson_error_t error;
+  bool added = mongoc_bulk_operation_insert_with_opts(bulk.handles_->bulk_for(bulk.statements_, false), &doc,
+                                                      vouched.validated ? unvalidated.bson() : nullptr, &error);
+  check_added(added, error, bulk.statements_, bulk.handles_->namespace_name);
+  ++bulk.statements_;
+}
+}  // namespace detail
+
 namespace {
 bson::Document upsert_opts(bool upsert) {
   return bson::Builder{}.append("upsert", upsert).extract();

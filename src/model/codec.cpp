@@ -64,6 +64,20 @@ void diff_encoded(const std::optional<bson::Element>& stored, const bson::Elemen
   out.set_element(path, fresh);
 }
 
+void throw_not_utf8(std::string_view key) {
+  throw InvalidRequestError("the string for field '" + std::string(key) +
+                            "' is not valid UTF-8; nothing was written");
+}
+
+bool is_utf8_slow(std::string_view text) noexcept {
+  return bson_utf8_validate(text.data(), text.size(), true);
+}
+
+bool plain_field_name(std::string_view key) noexcept {
+  return !key.empty() && !key.starts_with('$') && key.find('.') == std::string_view::npos &&
+         key.find('\0') == std::string_view::npos && (is_ascii(key) || is_utf8_slow(key));
+}
+
 void check_field_name(std::string_view key) {
   if (key.empty() || key.starts_with('$') || key.find('.') != std::string_view::npos ||
       key.find('\0') != std::string_view::npos) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "model/models.hpp"
 #include "support/server.hpp"
 
@@ -16,6 +18,28 @@ using model::field;
 using model::Tracked;
 using model::TypedCollection;
 using mongo_orm::testing::ServerTest;
+
+// Only codecs that keep the encode audit: its inserts skip the checks the encoder made itself.
+struct Reading {
+  bson::ObjectId id;
+  std::string label;
+  double value = 0;
+  std::vector<std::vector<int32_t>> grid;
+};
+auto define_schema(model::SchemaTag<Reading>) {
+  return model::schema<Reading>("readings")
+      .id(&Reading::id)
+      .field(&Reading::label, "label")
+      .field(&Reading::value, "value")
+      .field(&Reading::grid, "grid");
+}
+Reading reading(std::string label, double value = 0, std::vector<std::vector<int32_t>> grid = {}) {
+  Reading r;
+  r.label = std::move(label);
+  r.value = value;
+  r.grid = std::move(grid);
+  return r;
+}
 
 class TypedCollectionTest : public ServerTest {
  protected:
@@ -54,6 +78,36 @@ TEST_F(TypedCollectionTest, Decimal128OnAServerWithoutItIsRefusedNamingTheField)
     EXPECT_NE(std::string(e.what()).find("field 'credit'"), std::string::npos) << e.what();
   }
   EXPECT_EQ(users.count(), 0);
+}
+
+TEST_F(TypedCollectionTest, InsertManyChecksWhatTheEncoderCouldNotVouchFor) {
+  TypedCollection<Reading> readings{db};
+  Reading ascii = reading("plain", 1.5);
+  Reading accented = reading("Zoë in 東京", 2);
+  auto stored = readings.insert_many({ascii, accented});
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ((*readings.get_by_id(stored[1]->id))->label, "Zoë in 東京");
+
+  auto refused = [&](Reading bad, const std::string& expected) {
+    int64_t before = readings.count();
+    try {
+      readings.insert_many({reading("fine"), std::move(bad)});
+      ADD_FAILURE() << "expected a refusal naming " << expected;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(readings.count(), before) << "nothing sent";
+  };
+  refused(reading(std::string("bad \xff\xfe")), "field 'label' is not valid UTF-8");
+  if (!capabilities().nan_values) {
+    refused(reading("nan", std::numeric_limits<double>::quiet_NaN()), "field 'value' holds NaN");
+  }
+  if (!capabilities().nested_arrays) {
+    refused(reading("grid", 0, {{1, 2}}), "field 'grid.0' holds an array inside an array");
+  } else {
+    auto grid = readings.insert_many({reading("grid", 0, {{1, 2}})});
+    EXPECT_EQ((*readings.get_by_id(grid[0]->id))->grid, (std::vector<std::vector<int32_t>>{{1, 2}}));
+  }
 }
 
 TEST_F(TypedCollectionTest, SaveSendsOnlyChangedPathsAndKeepsUnknownFields) {

@@ -15,6 +15,21 @@ typedef struct _mongoc_collection_t mongoc_collection_t;
 namespace mongo_orm {
 
 class Collection;
+class BulkWrite;
+struct InsertManyOptions;
+
+namespace detail {
+// What the model layer's encoder vouches for in the documents it wrote: `validated` when
+// every key is a plain field name and every string valid UTF-8 (what libmongoc's insert
+// validation checks), `storable` when no value needs a capability the server lacks (NaN,
+// Decimal128, arrays in arrays). What is vouched for is not checked again. Not an API: only the
+// encoder knows what it checked.
+struct Vouched {
+  bool validated = false;
+  bool storable = false;
+};
+void insert_vouched(BulkWrite& bulk, bson::DocumentView document, Vouched vouched);
+}  // namespace detail
 
 class BulkWrite {
  public:
@@ -40,6 +55,7 @@ class BulkWrite {
 
  private:
   friend class Collection;
+  friend void detail::insert_vouched(BulkWrite&, bson::DocumentView, detail::Vouched);
   BulkWrite(Client::Lease lease, mongoc_collection_t* collection, std::string namespace_name,
             std::string hosts, const Capabilities& capabilities, bool ordered,
             bson::DocumentView session_opts);

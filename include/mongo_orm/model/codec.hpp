@@ -21,6 +21,18 @@
 
 namespace mongo_orm::model {
 
+namespace detail {
+template <class T>
+struct is_vector : std::false_type {};
+template <class U>
+struct is_vector<std::vector<U>> : std::true_type {};
+template <class U>
+struct is_vector<std::optional<U>> : is_vector<U> {};
+// Whether a value of T is stored as an array (a vector, or an optional one).
+template <class T>
+inline constexpr bool encodes_array = is_vector<T>::value;
+}  // namespace detail
+
 // Every codec provides:
 //   static void encode(bson_t* parent, std::string_view key, const T& value);
 //   static void decode(const bson::Element& element, T& out);  // throws DecodeError
@@ -73,7 +85,7 @@ inline void expect_type(const bson::Element& element, bson::Type type) {
 void check_utf8_slow(std::string_view text);
 // Most stored strings are ASCII: those are checked eight bytes at a time, inline; the full
 // UTF-8 check runs only when a byte has its high bit set.
-inline void check_utf8(std::string_view text) {
+inline bool is_ascii(std::string_view text) noexcept {
   const char* p = text.data();
   std::size_t n = text.size();
   uint64_t high_bits = 0;
@@ -83,8 +95,34 @@ inline void check_utf8(std::string_view text) {
     high_bits |= word;
   }
   for (; n > 0; ++p, --n) high_bits |= static_cast<unsigned char>(*p);
-  if (high_bits & 0x8080808080808080ULL) check_utf8_slow(text);
+  return (high_bits & 0x8080808080808080ULL) == 0;
 }
+inline void check_utf8(std::string_view text) {
+  if (!is_ascii(text)) check_utf8_slow(text);
+}
+bool is_utf8_slow(std::string_view text) noexcept;
+
+// What encoding could vouch for in the documents it wrote, so that a typed insert need not
+// have them checked again (driver/bulk_write.hpp, detail::Vouched). The built-in codecs record
+// here what they could not check; a model's encoder treats a codec of its own kind as
+// unchecked. Per thread: a typed insert clears it, encodes, and reads it.
+struct EncodeAudit {
+  bool unchecked = false;  // a key or value not checked as libmongoc's insert validation would
+  bool unusual = false;    // a value some servers cannot store: NaN, Decimal128, an array in an array
+};
+inline EncodeAudit& encode_audit() noexcept {
+  thread_local EncodeAudit audit;
+  return audit;
+}
+[[noreturn]] void throw_not_utf8(std::string_view key);
+// Text about to be written under `key`: invalid UTF-8 is refused (InvalidRequestError naming
+// the key) before anything is sent, as decoding would refuse it later.
+inline void check_text(std::string_view text, std::string_view key) {
+  if (!is_ascii(text) && !is_utf8_slow(text)) throw_not_utf8(key);
+}
+// A key libmongoc's insert validation accepts: not empty, no leading '$', no '.', no NUL,
+// valid UTF-8.
+bool plain_field_name(std::string_view key) noexcept;
 std::string join_path(const std::string& path, std::string_view key);
 // Compares a freshly encoded value with the stored one and records a $set when they differ.
 void diff_encoded(const std::optional<bson::Element>& stored, const bson::Element& fresh,
@@ -92,6 +130,17 @@ void diff_encoded(const std::optional<bson::Element>& stored, const bson::Elemen
 // Checks a map key can be stored as a field name.
 void check_field_name(std::string_view key);
 }  // namespace detail
+
+// Whether Codec<T> records in the encode audit everything it did not check (every built-in
+// codec but those of raw documents, values and regexes); a codec of a user's own is not.
+template <class T>
+constexpr bool audited_codec() {
+  if constexpr (requires { Codec<T>::audited; }) {
+    return Codec<T>::audited;
+  } else {
+    return false;
+  }
+}
 
 // Records a $set or $unset for `value` at `path` when it differs from the stored element; a
 // codec with a diff of its own goes deeper (nested documents, arrays of the same length).
@@ -120,6 +169,7 @@ void decode_nested(const bson::Element& element, T& out, std::string_view segmen
 
 template <>
 struct Codec<bool> {
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, bool v) { bson::detail::append(doc, key, v); }
   static void decode(const bson::Element& e, bool& out) {
     detail::expect_type(e, bson::Type::boolean);
@@ -129,6 +179,7 @@ struct Codec<bool> {
 
 template <>
 struct Codec<int32_t> {
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, int32_t v) { bson::detail::append(doc, key, v); }
   static void decode(const bson::Element& e, int32_t& out) {
     detail::expect_type(e, bson::Type::int32);
@@ -139,6 +190,7 @@ struct Codec<int32_t> {
 // Accepts int32 (widening); refuses double.
 template <>
 struct Codec<int64_t> {
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, int64_t v) { bson::detail::append(doc, key, v); }
   static void decode(const bson::Element& e, int64_t& out) {
     if (e.type() == bson::Type::int64) {
@@ -154,7 +206,11 @@ struct Codec<int64_t> {
 // Accepts int32 and int64 (widening).
 template <>
 struct Codec<double> {
-  static void encode(bson_t* doc, std::string_view key, double v) { bson::detail::append(doc, key, v); }
+  static constexpr bool audited = true;
+  static void encode(bson_t* doc, std::string_view key, double v) {
+    if (v != v) detail::encode_audit().unusual = true;  // NaN
+    bson::detail::append(doc, key, v);
+  }
   static void decode(const bson::Element& e, double& out) {
     switch (e.type()) {
       case bson::Type::double_: out = e.as_double(); break;
@@ -165,10 +221,12 @@ struct Codec<double> {
   }
 };
 
-// Invalid UTF-8 is refused on the way in.
+// Invalid UTF-8 is refused both ways.
 template <>
 struct Codec<std::string> {
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, const std::string& v) {
+    detail::check_text(v, key);
     bson::detail::append(doc, key, std::string_view(v));
   }
   static void decode(const bson::Element& e, std::string& out) {
@@ -182,7 +240,12 @@ struct Codec<std::string> {
 // A codec for a type the BSON layer reads and writes directly.
 template <class T, bson::Type stored, auto read>
 struct DirectCodec {
-  static void encode(bson_t* doc, std::string_view key, const T& v) { bson::detail::append(doc, key, v); }
+  // A regex's pattern and options are not checked.
+  static constexpr bool audited = !std::is_same_v<T, bson::Regex>;
+  static void encode(bson_t* doc, std::string_view key, const T& v) {
+    if constexpr (std::is_same_v<T, bson::Decimal128>) detail::encode_audit().unusual = true;
+    bson::detail::append(doc, key, v);
+  }
   static void decode(const bson::Element& e, T& out) {
     detail::expect_type(e, stored);
     out = (e.*read)();
@@ -204,6 +267,7 @@ struct Codec<bson::Timestamp> : DirectCodec<bson::Timestamp, bson::Type::timesta
 template <>
 struct Codec<std::chrono::system_clock::time_point> {
   using time_point = std::chrono::system_clock::time_point;
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, time_point v) {
     bson::detail::append(doc, key, bson::DateTime::from_time_point(v));
   }
@@ -219,6 +283,7 @@ struct Codec<std::chrono::system_clock::time_point> {
 
 template <>
 struct Codec<bson::Binary> {
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, const bson::Binary& v) {
     bson::detail::append(doc, key, v.view());
   }
@@ -230,6 +295,7 @@ struct Codec<bson::Binary> {
 
 template <>
 struct Codec<bson::Uuid> {
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, const bson::Uuid& v) { bson::detail::append(doc, key, v); }
   static void decode(const bson::Element& e, bson::Uuid& out) {
     detail::expect_type(e, bson::Type::binary);
@@ -260,6 +326,7 @@ struct Codec<bson::Value> {
 // empties an optional sends $unset).
 template <Encodable T>
 struct Codec<std::optional<T>> {
+  static constexpr bool audited = audited_codec<T>();
   static void encode(bson_t* doc, std::string_view key, const std::optional<T>& v) {
     if (v) Codec<T>::encode(doc, key, *v);
   }
@@ -284,7 +351,11 @@ struct Codec<std::optional<T>> {
 
 template <Encodable T>
 struct Codec<std::vector<T>> {
+  static constexpr bool audited = audited_codec<T>();
   static void encode(bson_t* doc, std::string_view key, const std::vector<T>& v) {
+    if constexpr (detail::encodes_array<T>) {
+      if (!v.empty()) detail::encode_audit().unusual = true;  // arrays in an array
+    }
     bson_t child;
     if (!bson_append_array_begin(doc, key.data(), static_cast<int>(key.size()), &child)) {
       bson::detail::throw_append_failed(key);
@@ -325,6 +396,7 @@ struct Codec<std::vector<T>> {
 // String-keyed maps are stored as sub-documents; keys must be valid field names.
 template <Encodable T>
 struct Codec<std::map<std::string, T>> {
+  static constexpr bool audited = audited_codec<T>();  // keys: check_field_name, check_text
   static void encode(bson_t* doc, std::string_view key, const std::map<std::string, T>& v) {
     bson_t child;
     if (!bson_append_document_begin(doc, key.data(), static_cast<int>(key.size()), &child)) {
@@ -332,6 +404,7 @@ struct Codec<std::map<std::string, T>> {
     }
     for (const auto& [k, item] : v) {
       detail::check_field_name(k);
+      detail::check_text(k, k);
       Codec<T>::encode(&child, k, item);
     }
     bson_append_document_end(doc, &child);
@@ -379,9 +452,11 @@ namespace detail {
 
 template <MappedEnum E>
 struct Codec<E> {
+  static constexpr bool audited = true;
   static void encode(bson_t* doc, std::string_view key, E v) {
     for (const auto& [value, name] : enum_values(EnumTag<E>{})) {
       if (value == v) {
+        detail::check_text(name, key);
         bson::detail::append(doc, key, std::string_view(name));
         return;
       }

@@ -12,6 +12,7 @@
 
 #include <typeinfo>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <functional>
@@ -200,6 +201,7 @@ class Schema {
       : collection_(std::move(collection)), unknown_(unknown), fields_(std::move(fields)),
         id_index_(id_index), meta_(std::move(meta)) {
     std::apply([&](const auto&... f) { names_ = {std::string_view(f.name)...}; }, fields_);
+    plain_names_ = std::all_of(names_.begin(), names_.end(), [](std::string_view n) { return detail::plain_field_name(n); });
   }
   // Copies re-point the name index at their own strings.
   Schema(const Schema& other)
@@ -359,11 +361,22 @@ class Schema {
 
   // Writes `_cls` for a class of a hierarchy, the schema version of a versioned model, then
   // every field in declaration order.
+  // Records in the encode audit (codec.hpp) what it cannot vouch for: stored names that are not
+  // plain field names, and every field whose codec keeps no audit.
   void encode(bson_t* doc, const T& object) const {
-    if (is_inheritable()) bson::detail::append(doc, "_cls", std::string_view(meta_.class_info.chain));
-    if (meta_.evolution.current > 0) bson::detail::append(doc, meta_.evolution.field, meta_.evolution.current);
+    detail::EncodeAudit& audit = detail::encode_audit();
+    if (!plain_names_) audit.unchecked = true;
+    if (is_inheritable()) {
+      detail::check_text(meta_.class_info.chain, "_cls");
+      bson::detail::append(doc, "_cls", std::string_view(meta_.class_info.chain));
+    }
+    if (meta_.evolution.current > 0) {
+      if (!detail::plain_field_name(meta_.evolution.field)) audit.unchecked = true;
+      bson::detail::append(doc, meta_.evolution.field, meta_.evolution.current);
+    }
     for_each_field([&](const auto& f) {
       using M = typename std::decay_t<decltype(f)>::member_type;
+      if constexpr (!audited_codec<M>()) audit.unchecked = audit.unusual = true;
       Codec<M>::encode(doc, f.name, object.*(f.member));
     });
   }
@@ -467,6 +480,7 @@ class Schema {
   std::size_t id_index_;
   SchemaMetadata<T> meta_;
   std::array<std::string_view, size> names_{};
+  bool plain_names_ = true;  // every stored name passes detail::plain_field_name
 };
 
 // Starts a schema; `collection` is empty for models only ever embedded in others.
@@ -536,6 +550,7 @@ std::vector<ValidationFailure> validate(const T& object) {
 // Models nest as sub-documents, at any depth.
 template <Model T>
 struct Codec<T> {
+  static constexpr bool audited = true;  // Schema::encode audits its own fields
   static void encode(bson_t* doc, std::string_view key, const T& v) {
     bson_t child;
     if (!bson_append_document_begin(doc, key.data(), static_cast<int>(key.size()), &child)) {

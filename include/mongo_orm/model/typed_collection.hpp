@@ -145,13 +145,19 @@ class TypedCollection {
     tracked.reserve(objects.size());
     std::vector<bson::Document> documents;
     documents.reserve(objects.size());
+    detail::EncodeAudit& audit = detail::encode_audit();
+    audit = {};
     for (T& object : objects) {
       fill_id(object);
       stamp_new(object);
       tracked.emplace_back(std::move(object));
       documents.push_back(encode_for_insert(tracked.back()));
     }
-    raw_.insert_many(documents, options);
+    // What the encoder checked is not checked again (libmongoc's validation, the payload walk).
+    mongo_orm::detail::Vouched vouched{.validated = !audit.unchecked, .storable = !audit.unusual};
+    BulkWrite bulk = raw_.bulk_write(options.ordered);
+    for (const bson::Document& document : documents) mongo_orm::detail::insert_vouched(bulk, document, vouched);
+    bulk.execute();
     for (std::size_t i = 0; i < tracked.size(); ++i) tracked[i].stored_ = std::move(documents[i]);
     return tracked;
   }
@@ -460,7 +466,10 @@ class TypedCollection {
       }
     }
     schema_of<T>().encode(document.native(), *object);
-    if (object.stored_) document.concat(object.unknown_fields());
+    if (object.stored_) {
+      document.concat(object.unknown_fields());
+      detail::encode_audit() = {.unchecked = true, .unusual = true};  // what it was loaded with
+    }
     return document.extract();
   }
 
