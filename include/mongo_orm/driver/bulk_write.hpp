@@ -16,7 +16,6 @@ namespace mongo_orm {
 
 class Collection;
 class BulkWrite;
-struct InsertManyOptions;
 
 namespace detail {
 // What the model layer's encoder vouches for in the documents it wrote: `validated` when

@@ -309,6 +309,13 @@ class CopyCollection final : public Operation {
       });
     }).extract();
   }
+  static bson::Document ids_in(const std::vector<bson::Document>& documents) {
+    return bson::Builder{}.append("_id", [&](bson::Builder& f) {
+      f.append("$in", [&](bson::ArrayBuilder& list) {
+        for (const bson::Document& document : documents) list.append(document["_id"]);
+      });
+    }).extract();
+  }
   static bool same_bytes(bson::DocumentView a, bson::DocumentView b) {
     return a.length() == b.length() && std::equal(a.data(), a.data() + a.length(), b.data());
   }
@@ -354,9 +361,7 @@ class CopyCollection final : public Operation {
   void copy_overwriting(const Collection& target, const Collection& record, const std::vector<bson::Document>& copies,
                         OperationStats& stats) const {
     if (copies.empty()) return;
-    std::vector<std::size_t> all(copies.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    bson::Document in = ids_in(copies, all);
+    bson::Document in = ids_in(copies);
     std::map<std::string, bson::Document> there;  // the target's documents under these _ids
     for (bson::DocumentView document : target.find(in)) there.emplace(detail::id_bytes(document["_id"]), document);
     std::map<std::string, bool> recorded;  // by an earlier, interrupted run: whether with an original
@@ -435,16 +440,12 @@ class CopyCollection final : public Operation {
     std::vector<bson::Document> ids;
     auto check = [&] {
       if (ids.empty()) return;
-      auto in = [&] {
-        return bson::Builder{}.append("_id", [&](bson::Builder& f) {
-          f.append("$in", [&](bson::ArrayBuilder& list) { for (const auto& id : ids) list.append(id["_id"]); });
-        }).extract();
-      };
+      bson::Document in = ids_in(ids);
       std::set<std::string> ours;
-      for (bson::DocumentView mine : recorded.find(in(), {.projection = bson::Builder{}.append("_id", 1).extract()})) {
+      for (bson::DocumentView mine : recorded.find(in, {.projection = bson::Builder{}.append("_id", 1).extract()})) {
         ours.insert(detail::id_bytes(mine["_id"]));
       }
-      for (bson::DocumentView there : target.find(in(), {.projection = bson::Builder{}.append("_id", 1).extract()})) {
+      for (bson::DocumentView there : target.find(in, {.projection = bson::Builder{}.append("_id", 1).extract()})) {
         if (ours.contains(detail::id_bytes(there["_id"]))) continue;
         if (++found.count <= 5) found.examples += (found.examples.empty() ? "_id " : ", ") + mongo_orm::model::detail::describe_id(there);
       }
