@@ -1,6 +1,8 @@
 // Extended JSON through libbson.
 #include "mongo_orm/bson/json.hpp"
 
+#include <set>
+
 #include "mongo_orm/error.hpp"
 
 namespace mongo_orm::bson {
@@ -20,6 +22,43 @@ Document from_json(std::string_view json) {
                                    static_cast<ssize_t>(json.size()), &error);
   if (!doc) throw DecodeError(std::string("invalid Extended JSON: ") + error.message);
   return Document::adopt(doc);
+}
+
+namespace {
+
+// Refuses an object holding a key twice, anywhere in `doc`; `path` names where `doc` sits.
+void refuse_repeated_keys(DocumentView doc, const std::string& path, bool is_array) {
+  std::set<std::string_view> seen;
+  for (Element e : doc) {
+    std::string here = path.empty() ? std::string(e.key()) : path + "." + std::string(e.key());
+    if (!is_array && !seen.insert(e.key()).second) {
+      throw DecodeError((path.empty() ? std::string("the top-level object") : "the object at " + path) + ": the key \"" +
+                        std::string(e.key()) + "\" appears twice");
+    }
+    if (e.type() == Type::document) refuse_repeated_keys(e.as_document(), here, false);
+    if (e.type() == Type::array) refuse_repeated_keys(e.as_array(), here, true);
+  }
+}
+
+}  // namespace
+
+Document from_json_strict(std::string_view json) {
+  bson_json_reader_t* reader = bson_json_data_reader_new(true, 0);
+  bson_json_data_reader_ingest(reader, reinterpret_cast<const uint8_t*>(json.data()), json.size());
+  bson_error_t error;
+  bson_t* first = bson_new();
+  bson_t second = BSON_INITIALIZER;
+  int read = bson_json_reader_read(reader, first, &error);
+  int more = read == 1 ? bson_json_reader_read(reader, &second, &error) : 0;
+  bson_json_reader_destroy(reader);
+  bson_destroy(&second);
+  Document document = Document::adopt(first);
+  if (read < 0) throw DecodeError(std::string("invalid Extended JSON: ") + error.message);
+  if (read == 0) throw DecodeError("no JSON object in the text");
+  if (more == 1) throw DecodeError("more than one JSON document: another begins after the first one ends");
+  if (more < 0) throw DecodeError(std::string("after the first JSON document: ") + error.message);
+  refuse_repeated_keys(document.view(), "", false);
+  return document;
 }
 
 std::string to_canonical_json(DocumentView doc) {

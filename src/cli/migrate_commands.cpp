@@ -199,7 +199,8 @@ void print_report(const char* verb, const migrate::RunReport& report, bool json)
     return;
   }
   for (const auto& run : report.runs) {
-    std::cout << verb << " " << run.version << "\n";
+    // An up first finishes a down that stopped part way: that run says so.
+    std::cout << (run.direction == migrate::Direction::down ? "reverted" : verb) << " " << run.version << "\n";
     for (const auto& op : run.operations) {
       std::cout << "    " << op.operation << ": " << op.matched << " matched, " << op.modified << " modified";
       if (op.backed_up > 0) std::cout << ", " << op.backed_up << " backed up";
@@ -236,6 +237,7 @@ int print_plan(const migrate::Plan& plan, bool json) {
               });
             }
           });
+          b.append("notes", [&](bson::ArrayBuilder& notes) { for (const auto& n : m.notes) notes.append(n); });
           if (!m.error.empty()) b.append("error", m.error);
           if (!m.uncounted.empty()) b.append("uncounted", m.uncounted);
         });
@@ -252,6 +254,7 @@ int print_plan(const migrate::Plan& plan, bool json) {
     std::cout << (m.direction == migrate::Direction::up ? "would apply " : "would revert ") << m.version << "  "
               << m.description << (m.in_transaction ? "  (in one transaction)" : "") << "\n";
     if (m.runs_code) std::cout << "    (C++ code: only the operations it applies are counted)\n";
+    for (const auto& note : m.notes) std::cout << "    note: " << note << "\n";
     for (const auto& e : m.operations) {
       std::cout << "    " << e.operation << ": " << count_of(e.documents, "document") << ", "
                 << count_of(e.batches, "batch") << "\n";

@@ -42,7 +42,8 @@ std::string checksum_of(const Migration& migration) {
 }
 
 model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Direction direction, LeaseLock& lock,
-                                                bson::Document checkpoints) const {
+                                                bson::Document checkpoints,
+                                                std::optional<int64_t> undone_steps) const {
   lock.confirm();
   ChangelogEntry entry;
   entry.version = migration.version;
@@ -55,6 +56,7 @@ model::Tracked<ChangelogEntry> Changelog::begin(const Migration& migration, Dire
   entry.pid = getpid();
   entry.lock_token = lock.token();
   entry.checkpoints = std::move(checkpoints);
+  entry.undone_steps = undone_steps;
   entry.sequence = last_sequence() + 1;
   return entries_.insert(std::move(entry));
 }

@@ -54,8 +54,9 @@ bool holder_gone(bson::DocumentView holder, const std::string& identity) {
 
 // A holder that is provably gone has its lock document deleted (only that one: the filter
 // names its owner) so that the next insert takes the lock under a new token. Returns whether
-// the caller should try again at once.
-bool take_over_if_gone(const Collection& locks, const LockOptions& options, const std::string& identity) {
+// the caller should try again at once. `gone_token`: the fencing token of the holder taken over.
+bool take_over_if_gone(const Collection& locks, const LockOptions& options, const std::string& identity,
+                       std::optional<int64_t>& gone_token) {
   if (identity.empty()) return false;
   auto holder = locks.find_one(Builder{}.append("_id", options.name).extract());
   if (!holder) return true;  // released meanwhile: try again at once
@@ -64,6 +65,7 @@ bool take_over_if_gone(const Collection& locks, const LockOptions& options, cons
   if (locks.delete_one(Builder{}.append("_id", options.name).append("owner", owner).extract()).deleted_count == 0) {
     return true;  // someone else removed it first: try again
   }
+  if (holder->find("token")) gone_token = number_of(holder->view(), "token");
   if (options.notice) {
     options.notice("took over migration lock '" + options.name + "' from " + owner + ": its process " +
                    std::to_string(number_of(holder->view(), "pid")) + " on this machine is gone");
@@ -106,6 +108,7 @@ std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const Lo
   std::string owner = new_owner_id();
   std::string identity = detail::process_table_identity();
   bool told_waiting = false;
+  std::optional<int64_t> gone_token;
   auto deadline = std::chrono::steady_clock::now() + options.wait;
   while (true) {
     DateTime now = DateTime::from_time_point(server_time(database));
@@ -130,11 +133,13 @@ std::unique_ptr<LeaseLock> LeaseLock::acquire(const Database& database, const Lo
       int64_t token = token_element.type() == bson::Type::int32 ? token_element.as_int32() : token_element.as_int64();
       locks.update_one(Builder{}.append("_id", options.name).append("owner", owner).extract(),
                        Builder{}.append("$set", [&](Builder& set) { set.append("token", token); }).extract());
-      return std::unique_ptr<LeaseLock>(new LeaseLock(locks, options, owner, token));
+      auto lock = std::unique_ptr<LeaseLock>(new LeaseLock(locks, options, owner, token));
+      lock->taken_over_from_ = gone_token;
+      return lock;
     } catch (const DuplicateKeyError&) {
       // Held by another runner and not expired.
     }
-    if (take_over_if_gone(locks, options, identity)) continue;
+    if (take_over_if_gone(locks, options, identity, gone_token)) continue;
     if (!told_waiting && options.notice && options.wait.count() > 0) {
       options.notice("waiting up to " + std::to_string(options.wait.count()) + " ms for migration lock '" +
                      options.name + "', held by " + describe_holder(locks, options.name));

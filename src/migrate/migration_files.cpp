@@ -231,7 +231,7 @@ Migration read_migration_file(const std::filesystem::path& file) {
   std::string contents = text.str();
   bson::Document document;
   try {
-    document = bson::from_json(contents);
+    document = bson::from_json_strict(contents);
   } catch (const DecodeError& e) {
     throw MigrationError(file.string() + " is not valid JSON: " + e.what());
   }
@@ -255,16 +255,34 @@ Migration read_migration_file(const std::filesystem::path& file) {
   return m;
 }
 
+bool is_migration_file(const std::filesystem::path& file) {
+  std::string extension = file.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  return extension == ".json";
+}
+
 std::size_t add_migration_files(Registry& registry, const std::filesystem::path& directory) {
   if (!std::filesystem::is_directory(directory)) {
     throw MigrationError("migration directory " + directory.string() + " does not exist");
   }
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(directory)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+    if (entry.is_regular_file() && is_migration_file(entry.path())) files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
-  for (const auto& file : files) registry.add(read_migration_file(file));
+  // Versions that compare equal ("1.0" and "1.00") are one version: refused naming both files.
+  std::vector<std::pair<std::string, std::filesystem::path>> read;
+  for (const auto& file : files) {
+    Migration migration = read_migration_file(file);
+    for (const auto& [version, other] : read) {
+      if (compare_versions(version, migration.version) == 0) {
+        throw MigrationError("duplicate migration version: " + other.string() + " has version \"" + version + "\" and " +
+                             file.string() + " has \"" + migration.version + "\", which compare equal");
+      }
+    }
+    read.emplace_back(migration.version, file);
+    registry.add(std::move(migration));
+  }
   return files.size();
 }
 
@@ -278,6 +296,18 @@ std::filesystem::path create_migration_file(const std::filesystem::path& directo
     char buffer[32];
     std::strftime(buffer, sizeof buffer, "%Y.%m.%d.%H%M%S", &utc);
     version = buffer;
+    std::vector<std::string> taken;
+    if (std::filesystem::is_directory(directory)) {
+      for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+        std::string stem = entry.path().filename().string();
+        if (is_migration_file(entry.path())) taken.push_back(stem.substr(0, stem.find('_')));
+      }
+    }
+    auto in_use = [&](const std::string& candidate) {
+      return std::any_of(taken.begin(), taken.end(), [&](const std::string& t) { return compare_versions(t, candidate) == 0; });
+    };
+    std::string base = version;
+    for (int n = 1; in_use(version); ++n) version = base + "." + std::to_string(n);
   }
   std::string slug;
   for (char c : name) {

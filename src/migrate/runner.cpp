@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/driver/session.hpp"
@@ -99,7 +100,7 @@ std::vector<Drift> Runner::validate(const State& states) const {
   return drifts;
 }
 
-std::vector<const Migration*> Runner::applied_in_order(const std::map<std::string, VersionState>& state) const {
+std::vector<const Migration*> Runner::applied_in_order(const State& state) const {
   std::vector<const Migration*> applied;
   for (const Migration* m : registry_.ordered()) {
     if (auto it = state.find(m->version); it != state.end() && it->second.applied) applied.push_back(m);
@@ -107,20 +108,80 @@ std::vector<const Migration*> Runner::applied_in_order(const std::map<std::strin
   return applied;
 }
 
-std::vector<const Migration*> Runner::pending_until(const std::optional<std::string>& to,
-                                                    const std::map<std::string, VersionState>& state) const {
-  if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
-  std::vector<const Migration*> pending;
-  for (const Migration* m : registry_.ordered()) {
-    auto it = state.find(m->version);
-    if (it == state.end() || !it->second.applied) pending.push_back(m);
-    if (to && m->version == *to) break;
-  }
-  return pending;
+namespace {
+
+using StateMap = std::map<std::string, VersionState>;
+
+// The last run of `version` when it stopped part way going `direction`: failed, or left
+// 'running' by a process that is gone (asked under the lock, which no live runner then holds).
+// An up that ran in a transaction was rolled back: it left nothing part way.
+const ChangelogEntry* stopped_run(const StateMap& state, const std::string& version, Direction direction) {
+  auto it = state.find(version);
+  if (it == state.end() || !it->second.last) return nullptr;
+  const ChangelogEntry& last = *it->second.last;
+  bool stopped = last.status == RunStatus::failed || last.status == RunStatus::running;
+  if (!stopped || last.direction != direction || last.in_transaction) return nullptr;
+  return &last;
 }
 
-std::vector<const Migration*> Runner::to_revert(const DownTarget& target,
-                                                const std::map<std::string, VersionState>& state) const {
+// How many steps an up that stopped part way began: steps run in order, so those it finished
+// and the one it was in; none after it.
+std::size_t steps_begun(const Migration& migration, const ChangelogEntry& run) {
+  std::size_t finished = 0;
+  while (finished < migration.steps.size()) {
+    auto saved = run.checkpoints.view().find(std::to_string(finished));
+    if (!saved || saved->type() != bson::Type::document || !Checkpoint::from_document(saved->as_document()).done) break;
+    ++finished;
+  }
+  return std::min(finished + 1, migration.steps.size());
+}
+
+// Why what `run`, an up of `migration` that stopped part way, changed cannot be undone from its
+// backups; "" when it can.
+std::string partial_undo_refusal(const Migration& migration, const ChangelogEntry& run) {
+  if (run.checksum != checksum_of(migration)) return "its definition changed since that run";
+  if (migration.up || migration.steps.empty()) return "it ran its own code, so what it changed is not known; undo it by hand";
+  if (migration.down) return "its down function is written for a complete up; undo it by hand";
+  if (migration.irreversible) return "it is marked irreversible";
+  for (std::size_t i = 0, begun = steps_begun(migration, run); i < begun; ++i) {
+    if (!migration.steps[i]->reversible()) {
+      return "step " + std::to_string(i + 1) + " (" + migration.steps[i]->name() + ") cannot be undone";
+    }
+  }
+  return "";
+}
+
+std::optional<std::size_t> undone_steps_of(const ChangelogEntry& run) {
+  if (!run.undone_steps) return std::nullopt;
+  return static_cast<std::size_t>(std::max<int64_t>(*run.undone_steps, 0));
+}
+
+}  // namespace
+
+std::vector<Runner::Scheduled> Runner::to_apply(const std::optional<std::string>& to, const State& state) const {
+  if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
+  std::vector<const Migration*> range;
+  for (const Migration* m : registry_.ordered()) {
+    range.push_back(m);
+    if (to && m->version == *to) break;
+  }
+  std::vector<Scheduled> work;
+  std::set<std::string> finished_down;
+  for (auto m = range.rbegin(); m != range.rend(); ++m) {
+    if (const ChangelogEntry* down = stopped_run(state, (*m)->version, Direction::down)) {
+      work.push_back({*m, Direction::down, undone_steps_of(*down)});
+      finished_down.insert((*m)->version);
+    }
+  }
+  for (const Migration* m : range) {
+    auto it = state.find(m->version);
+    bool applied = it != state.end() && it->second.applied && !finished_down.contains(m->version);
+    if (!applied) work.push_back({m, Direction::up});
+  }
+  return work;
+}
+
+std::vector<Runner::Scheduled> Runner::to_revert(const DownTarget& target, const State& state) const {
   if (!target.all && !target.to && !target.steps) {
     throw MigrationError("down needs a target: a version to go back to, a number of steps, or all");
   }
@@ -131,16 +192,22 @@ std::vector<const Migration*> Runner::to_revert(const DownTarget& target,
                            " is not in the registry, so it cannot be reverted");
     }
   }
-  std::vector<const Migration*> applied = applied_in_order(state);
-  std::reverse(applied.begin(), applied.end());
-  // Registry order: --to V reverts what is applied after V, whether or not V itself is applied.
-  std::map<std::string, std::size_t> position;
-  for (const Migration* m : registry_.ordered()) position.emplace(m->version, position.size());
-  std::vector<const Migration*> chosen;
-  for (const Migration* m : applied) {
-    if (target.to && position.at(m->version) <= position.at(*target.to)) break;
+  std::vector<const Migration*> ordered = registry_.ordered();
+  // Registry order, newest first: --to V reverts what is applied after V, whether or not V
+  // itself is applied.
+  std::vector<Scheduled> chosen;
+  for (auto it = ordered.rbegin(); it != ordered.rend(); ++it) {
+    const Migration* m = *it;
+    if (target.to && m->version == *target.to) break;
     if (target.steps && static_cast<int>(chosen.size()) >= *target.steps) break;
-    chosen.push_back(m);
+    auto found = state.find(m->version);
+    if (const ChangelogEntry* down = stopped_run(state, m->version, Direction::down)) {
+      chosen.push_back({m, Direction::down, undone_steps_of(*down), down->undone_steps.has_value()});
+    } else if (const ChangelogEntry* up = stopped_run(state, m->version, Direction::up)) {
+      chosen.push_back({m, Direction::down, steps_begun(*m, *up), true});
+    } else if (found != state.end() && found->second.applied) {
+      chosen.push_back({m, Direction::down});
+    }
   }
   return chosen;
 }
@@ -199,7 +266,9 @@ ChangelogEntry Runner::run(const Migration& migration, Direction direction, Leas
     }
   }
   bool resumes = !resumed.empty();
-  auto entry = changelog_.begin(migration, direction, lock, resumed);
+  std::optional<int64_t> undone;
+  if (direction == Direction::down && steps) undone = static_cast<int64_t>(*steps);
+  auto entry = changelog_.begin(migration, direction, lock, resumed, undone);
   const Capabilities& caps = database_.client().capabilities();
   entry->in_transaction = transaction && caps.transactions;
   CheckpointLog checkpoints(std::move(resumed), [&](const std::string& key, const bson::Document& checkpoint) {
@@ -307,12 +376,52 @@ std::string baseline_undo_refusal(const Migration& migration, const std::map<std
 
 }  // namespace
 
+void Runner::settle(const LeaseLock& lock, const State& state) const {
+  std::optional<int64_t> gone = lock.taken_over_from();
+  if (!gone) return;
+  std::set<std::string> collections;
+  std::string versions;
+  for (const auto& [version, versioned] : state) {
+    if (!versioned.last || versioned.last->status != RunStatus::running || versioned.last->lock_token != *gone) continue;
+    versions += (versions.empty() ? "" : ", ") + version;
+    if (const Migration* m = registry_.find(version)) {
+      for (const Step& step : m->steps) collections.insert(step->collection());
+    }
+  }
+  if (versions.empty()) return;
+  // A statement like those it sent: an update of one document by _id (it matches nothing).
+  std::chrono::steady_clock::duration slowest{};
+  for (const std::string& name : collections) {
+    Collection collection = database_.collection(name);
+    auto any = collection.find_one({}, {.projection = bson::Builder{}.append("_id", 1).extract()});
+    if (!any || !any->find("_id")) continue;
+    auto started = std::chrono::steady_clock::now();
+    collection.update_one(bson::Builder{}.append("_id", (*any)["_id"]).append("_mongo_orm_settle", [](bson::Builder& f) {
+      f.append("$exists", true);
+    }).extract(), bson::Builder{}.append("$set", [](bson::Builder& set) { set.append("_mongo_orm_settle", 1); }).extract());
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - started);
+  }
+  int64_t statements = options_.batch.size;  // one batch, split into commands of at most this many
+  if (int32_t most = database_.client().capabilities().update_statements_per_command; most > 0) {
+    statements = std::min<int64_t>(statements, most);
+  }
+  statements = std::max<int64_t>(statements, 1);
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(3 * statements * slowest);
+  wait = std::min(std::max(wait, std::chrono::milliseconds(500)), options_.lock.ttl);
+  if (options_.lock.notice) {
+    options_.lock.notice("the run of " + versions + " was interrupted with its process gone; waiting " +
+                         std::to_string(wait.count()) + " ms for the server to finish the last command it sent");
+  }
+  std::this_thread::sleep_for(wait);
+}
+
 RunReport Runner::up(const std::optional<std::string>& to) {
   if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
   auto lock = LeaseLock::acquire(database_, options_.lock);
 
   // Decided under the lock, so two runners never apply the same migration.
   auto state = changelog_.state();
+  settle(*lock, state);
   auto drifts = validate(state);
   if (!drifts.empty()) {
     std::string text = "refusing to run: applied migrations differ from their definitions (run validate):";
@@ -322,36 +431,56 @@ RunReport Runner::up(const std::optional<std::string>& to) {
     text.pop_back();
     throw MigrationError(text);
   }
-  std::vector<const Migration*> pending = pending_until(to, state);
-  refuse_failed_checks(preflight(pending, Direction::up, state), "go up");
+  std::vector<Scheduled> work = to_apply(to, state);
+  refuse_failed_checks(preflight(work, state), "go up");
+  return run_all(work, *lock, state);
+}
+
+RunReport Runner::run_all(const std::vector<Scheduled>& work, LeaseLock& lock, const State& state) const {
   RunReport report;
-  for (const Migration* m : pending) {
-    report.runs.push_back(run(*m, Direction::up, *lock, state));
-    report.versions.push_back(m->version);
+  for (const Scheduled& s : work) {
+    report.runs.push_back(run(*s.migration, s.direction, lock, state, s.steps));
+    report.versions.push_back(s.migration->version);
   }
   return report;
 }
+
+namespace {
+
+// Why `s`, a down that down() scheduled, may not run; "" when it may. A down that stopped part
+// way began with these checks passed, so it is finished.
+std::string refusal_to_revert(const Runner::Scheduled& s, const StateMap& state) {
+  const Migration& m = *s.migration;
+  if (s.partial) {
+    const ChangelogEntry& stopped = *stopped_run(state, m.version, Direction::up);
+    std::string why = partial_undo_refusal(m, stopped);
+    if (why.empty()) return "";
+    return "refusing to go down: migration " + m.version + " (" + m.description + ") stopped part way through its up (" +
+           std::string(stopped.status == RunStatus::failed ? "failed" : "interrupted") +
+           "), and what that run changed cannot be undone from its backups: " + why +
+           "; finish it with up, or undo it by hand; nothing was reverted";
+  }
+  if (stopped_run(state, m.version, Direction::down)) return "";
+  if (!m.reversible()) {
+    return "refusing to go down: migration " + m.version + " (" + m.description + ") is irreversible; nothing was reverted";
+  }
+  return baseline_undo_refusal(m, state);
+}
+
+}  // namespace
 
 RunReport Runner::down(const DownTarget& target) {
   if (target.to && !registry_.find(*target.to)) throw MigrationError("unknown target version " + *target.to);
   if (!target.all && !target.to && !target.steps) to_revert(target, {});  // refuses: no target
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
-  std::vector<const Migration*> chosen = to_revert(target, state);
-  for (const Migration* m : chosen) {
-    if (!m->reversible()) {
-      throw MigrationError("refusing to go down: migration " + m->version + " (" + m->description +
-                           ") is irreversible; nothing was reverted");
-    }
-    if (std::string refusal = baseline_undo_refusal(*m, state); !refusal.empty()) throw MigrationError(refusal);
+  settle(*lock, state);
+  std::vector<Scheduled> chosen = to_revert(target, state);
+  for (const Scheduled& s : chosen) {
+    if (std::string refusal = refusal_to_revert(s, state); !refusal.empty()) throw MigrationError(refusal);
   }
-  refuse_failed_checks(preflight(chosen, Direction::down, state), "go down");
-  RunReport report;
-  for (const Migration* m : chosen) {
-    report.runs.push_back(run(*m, Direction::down, *lock, state));
-    report.versions.push_back(m->version);
-  }
-  return report;
+  refuse_failed_checks(preflight(chosen, state), "go down");
+  return run_all(chosen, *lock, state);
 }
 
 RunReport Runner::undo_failed(const std::string& version) {
@@ -359,37 +488,25 @@ RunReport Runner::undo_failed(const std::string& version) {
   if (!m) throw MigrationError("unknown version " + version);
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
+  settle(*lock, state);
   auto it = state.find(version);
   std::string refusing = "refusing to undo the failed run of " + version + " (" + m->description + "): ";
   if (it == state.end() || !it->second.last) throw MigrationError(refusing + "it has never run");
   const ChangelogEntry& last = *it->second.last;
+  // An undo of a stopped up that itself stopped part way is finished.
+  if (const ChangelogEntry* undo = stopped_run(state, version, Direction::down); undo && undo->undone_steps) {
+    return run_all({{m, Direction::down, undone_steps_of(*undo)}}, *lock, state);
+  }
   bool stopped = last.status == RunStatus::failed || last.status == RunStatus::running;  // running: under our lock, interrupted
   if (last.direction != Direction::up || !stopped) {
     throw MigrationError(refusing + "its last run is a " + std::string(to_string(last.direction)) + " that is " +
                          std::string(to_string(last.status)) + ", not a failed or interrupted up (down reverts what is applied)");
   }
   if (last.in_transaction) throw MigrationError(refusing + "it ran in a transaction, which rolled it back: nothing to undo");
-  if (last.checksum != checksum_of(*m)) throw MigrationError(refusing + "its definition changed since that run");
-  if (m->up || m->steps.empty()) {
-    throw MigrationError(refusing + "it ran its own code, so what it changed is not known; undo it by hand");
+  if (std::string why = partial_undo_refusal(*m, last); !why.empty()) {
+    throw MigrationError(refusing + why + "; nothing was reverted");
   }
-  if (m->down) throw MigrationError(refusing + "its down function is written for a complete up; undo it by hand");
-  if (m->irreversible) throw MigrationError(refusing + "it is marked irreversible");
-  // Steps run in order: those finished, and the one it stopped in; none after it started.
-  std::size_t finished = 0;
-  while (finished < m->steps.size()) {
-    auto saved = last.checkpoints.view().find(std::to_string(finished));
-    if (!saved || saved->type() != bson::Type::document || !Checkpoint::from_document(saved->as_document()).done) break;
-    ++finished;
-  }
-  std::size_t started = std::min(finished + 1, m->steps.size());
-  for (std::size_t i = 0; i < started; ++i) {
-    if (!m->steps[i]->reversible()) {
-      throw MigrationError(refusing + "step " + std::to_string(i + 1) + " (" + m->steps[i]->name() +
-                           ") cannot be undone; nothing was reverted");
-    }
-  }
-  return RunReport{{version}, {run(*m, Direction::down, *lock, state, started)}};
+  return run_all({{m, Direction::down, steps_begun(*m, last)}}, *lock, state);
 }
 
 RunReport Runner::baseline(const std::string& version) {
@@ -428,11 +545,30 @@ std::string megabytes(int64_t bytes) { return std::to_string((bytes + 1024 * 102
 }  // namespace
 
 std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*>& migrations, Direction direction) const {
-  return preflight(migrations, direction, changelog_.state());
+  std::vector<Scheduled> work;
+  for (const Migration* m : migrations) work.push_back({m, direction});
+  return preflight(work, changelog_.state());
 }
 
-std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*>& migrations, Direction direction,
-                                              const State& state) const {
+namespace {
+
+// The steps a run finished, by the name its checkpoints give them ("undo add_field ...").
+std::set<std::string> finished_steps(const ChangelogEntry& run) {
+  std::set<std::string> names;
+  for (bson::Element saved : run.checkpoints) {
+    if (saved.type() != bson::Type::document || saved.key().find(':') != std::string_view::npos) continue;
+    try {
+      Checkpoint checkpoint = Checkpoint::from_document(saved.as_document());
+      if (checkpoint.done) names.insert(checkpoint.operation);
+    } catch (const DecodeError&) {
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+std::vector<PreflightCheck> Runner::preflight(const std::vector<Scheduled>& work, const State& state) const {
   std::vector<PreflightCheck> checks;
   try {
     const Capabilities& caps = database_.client().capabilities();
@@ -457,27 +593,39 @@ std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*
     checks.push_back({"checksums", true, "applied migrations match their definitions"});
   }
 
-  if (direction == Direction::down) {
+  bool downs = std::any_of(work.begin(), work.end(), [](const Scheduled& s) { return s.direction == Direction::down; });
+  bool ups = std::any_of(work.begin(), work.end(), [](const Scheduled& s) { return s.direction == Direction::up; });
+  if (downs) {
+    // Each undo restores from the backups of the run it undoes: the applying run, or the up
+    // that stopped part way. A down that stopped part way already used (and dropped) the
+    // backups of the steps it finished.
     std::set<std::string> collections;
     for (const std::string& name : database_.list_collection_names()) collections.insert(name);
     std::string missing;
-    for (const Migration* m : migrations) {
+    for (const Scheduled& s : work) {
+      const Migration* m = s.migration;
       auto it = state.find(m->version);
-      if (it == state.end() || m->down) continue;
-      for (const OperationStats& op : it->second.applied_operations) {
+      if (s.direction != Direction::down || it == state.end() || m->down) continue;
+      const ChangelogEntry* stopped_up = s.partial ? stopped_run(state, m->version, Direction::up) : nullptr;
+      const std::vector<OperationStats>& done = stopped_up ? stopped_up->operations : it->second.applied_operations;
+      std::set<std::string> undone;
+      if (const ChangelogEntry* down = stopped_run(state, m->version, Direction::down)) undone = finished_steps(*down);
+      for (const OperationStats& op : done) {
+        if (undone.contains("undo " + op.operation)) continue;
         std::string backup = backup_collection_name(m->version, op.operation);
         if (op.backed_up > 0 && !collections.contains(backup)) missing += "\n    " + m->version + " " + op.operation + ": " + backup;
       }
     }
     checks.push_back(missing.empty() ? PreflightCheck{"backups", true, "every backup the undo needs is present"}
                                      : PreflightCheck{"backups", false, "the backups these undos need are missing:" + missing});
-    return checks;
   }
+  if (!ups) return checks;
 
   // Copies (backups, quarantine, copied collections) need up to the size of what they copy.
   std::set<std::string> copied;
-  for (const Migration* m : migrations) {
-    for (const Step& step : m->steps) {
+  for (const Scheduled& s : work) {
+    if (s.direction != Direction::up) continue;
+    for (const Step& step : s.migration->steps) {
       if (step->copies_documents()) copied.insert(step->collection());
     }
   }
@@ -503,23 +651,23 @@ std::vector<PreflightCheck> Runner::preflight(const std::vector<const Migration*
   return checks;
 }
 
-Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Direction direction, const State& state) const {
+Plan Runner::make_plan(const std::vector<Scheduled>& work, const State& state) const {
   Plan plan;
-  plan.checks = preflight(migrations, direction, state);
+  plan.checks = preflight(work, state);
   for (const PreflightCheck& check : plan.checks) {
     if (!check.ok) plan.problems.push_back(check.name + ": " + check.detail);
   }
-  for (const Migration* m : migrations) {
+  std::set<std::string> finishing;  // versions whose stopped down runs first
+  for (const Scheduled& s : work) {
+    const Migration* m = s.migration;
+    Direction direction = s.direction;
     PlannedMigration planned{m->version, m->description, direction};
     planned.irreversible = m->irreversible_steps();
     if (m->irreversible) planned.irreversible.push_back("the migration is marked irreversible");
     planned.runs_code = direction == Direction::up ? static_cast<bool>(m->up) : static_cast<bool>(m->down);
-    if (direction == Direction::down && !m->reversible()) {
-      plan.problems.push_back(m->version + " (" + m->description + ") is irreversible");
-    }
     MigrationContext context(database_, database_.client().capabilities(), m->version, true, options_.batch);
     try {
-      if (direction == Direction::up || m->reversible()) execute(*m, direction, context);
+      if (direction == Direction::up || m->reversible() || s.steps) execute(*m, direction, context, s.steps);
     } catch (const ReadOnlyError& e) {
       planned.uncounted = e.what();
     } catch (const std::exception& e) {
@@ -527,6 +675,15 @@ Plan Runner::make_plan(const std::vector<const Migration*>& migrations, Directio
       plan.problems.push_back(m->version + ": the dry run failed: " + e.what());
     }
     planned.operations = context.estimates();
+    if (s.partial) {
+      planned.notes.push_back("undoes what its up did before it stopped part way: " + std::to_string(s.steps.value_or(0)) +
+                              " of " + std::to_string(m->steps.size()) + " steps");
+    } else if (direction == Direction::down && stopped_run(state, m->version, Direction::down)) {
+      planned.notes.push_back("finishes its down, which stopped part way, from its checkpoints");
+      finishing.insert(m->version);
+    } else if (finishing.contains(m->version)) {
+      planned.notes.push_back("counted on the data as it is now, before its down is finished");
+    }
     planned.in_transaction = planned.error.empty() && planned.uncounted.empty() &&
                              database_.client().capabilities().transactions &&
                              fits_in_transaction(*m, direction, planned.operations);
@@ -542,7 +699,7 @@ Plan Runner::plan(const std::optional<std::string>& to) const {
   Plan plan;
   try {
     auto state = changelog_.state();
-    return make_plan(pending_until(to, state), Direction::up, state);
+    return make_plan(to_apply(to, state), state);
   } catch (const std::exception& e) {
     plan.problems.push_back(e.what());
   }
@@ -553,10 +710,10 @@ Plan Runner::plan_down(const DownTarget& target) const {
   Plan plan;
   try {
     auto state = changelog_.state();
-    std::vector<const Migration*> chosen = to_revert(target, state);
-    Plan result = make_plan(chosen, Direction::down, state);
-    for (const Migration* m : chosen) {
-      if (std::string refusal = baseline_undo_refusal(*m, state); !refusal.empty()) result.problems.push_back(refusal);
+    std::vector<Scheduled> chosen = to_revert(target, state);
+    Plan result = make_plan(chosen, state);
+    for (const Scheduled& s : chosen) {
+      if (std::string refusal = refusal_to_revert(s, state); !refusal.empty()) result.problems.push_back(refusal);
     }
     return result;
   } catch (const std::exception& e) {

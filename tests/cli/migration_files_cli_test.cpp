@@ -8,6 +8,7 @@
 #include <set>
 #include <map>
 
+#include "mongo_orm/migrate/changelog.hpp"
 #include "mongo_orm/migrate/migration_files.hpp"
 #include "support/server.hpp"
 
@@ -254,6 +255,82 @@ TEST(MigrationFileKeys, TheDocsTableListsExactlyTheKeysEachOperationTakes) {
   for (const auto& [op, keys] : migrate::migration_file_keys()) {
     EXPECT_EQ(documented[op], std::set<std::string>(keys.begin(), keys.end())) << op;
   }
+}
+
+// A file of two JSON documents, or an object holding a key twice, is refused naming the file and
+// the key; every command exits 2 (or 1) and nothing is written.
+TEST_F(MigrationFilesCli, FilesHoldingTwoDocumentsOrARepeatedKeyAreRefused) {
+  write("001_two.json", R"({"version": "001", "up": []}
+{"version": "002", "up": [{"op": "add_field", "collection": "users", "field": "x", "value": 1}]})");
+  ProcessRun plan = migrate("plan");
+  EXPECT_EQ(plan.exit_code, 2) << plan.both();
+  EXPECT_NE(plan.errors.find("001_two.json is not valid JSON: more than one JSON document"), std::string::npos)
+      << plan.both();
+  ProcessRun up = migrate("up");
+  EXPECT_NE(up.exit_code, 0) << up.both();
+  EXPECT_NE(up.errors.find("001_two.json"), std::string::npos) << up.both();
+
+  std::filesystem::remove(dir / "001_two.json");
+  write("001_twice.json", R"({"version": "001", "up": [
+    {"op": "set_fields", "collection": "users", "values": {"status": "a", "status": "b"}}]})");
+  plan = migrate("plan");
+  EXPECT_EQ(plan.exit_code, 2) << plan.both();
+  EXPECT_NE(plan.errors.find("001_twice.json is not valid JSON: the object at up.0.values: the key \"status\" appears twice"),
+            std::string::npos) << plan.both();
+  write("001_twice.json", R"({"version": "001", "version": "002", "up": []})");
+  plan = migrate("plan");
+  EXPECT_NE(plan.errors.find("the top-level object: the key \"version\" appears twice"), std::string::npos) << plan.both();
+  EXPECT_FALSE(db.collection(migrate::Changelog::default_collection).count_documents({}) > 0) << "nothing was written";
+  EXPECT_EQ(db.collection("_mongo_orm_locks").count_documents({}), 0) << "not even the lock";
+}
+
+// "1.0" and "1.00" are one version: refused as duplicates naming both files, not a cycle among
+// nothing.
+TEST_F(MigrationFilesCli, VersionsThatCompareEqualAreRefusedAsDuplicatesNamingBothFiles) {
+  write("a.json", R"({"version": "1.0", "description": "one", "up": []})");
+  write("b.json", R"({"version": "1.00", "description": "the same", "up": []})");
+  ProcessRun status = migrate("status");
+  EXPECT_NE(status.exit_code, 0) << status.both();
+  EXPECT_NE(status.errors.find("duplicate migration version"), std::string::npos) << status.both();
+  EXPECT_NE(status.errors.find("a.json"), std::string::npos) << status.both();
+  EXPECT_NE(status.errors.find("b.json"), std::string::npos) << status.both();
+  EXPECT_EQ(status.errors.find("cycle"), std::string::npos) << status.both();
+
+  migrate::Registry registry;
+  registry.add({.version = "2023.01.1", .description = "a", .up = [](migrate::MigrationContext&) {}});
+  try {
+    registry.add({.version = "2023.01.01", .description = "b", .up = [](migrate::MigrationContext&) {}});
+    FAIL() << "equal versions were both registered";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("2023.01.01 and 2023.01.1, which compare equal"), std::string::npos) << e.what();
+  }
+}
+
+// A version holding a NUL byte is refused, the byte shown; `.JSON` files are read; two creates
+// in the same second make two versions, and the directory still loads.
+TEST_F(MigrationFilesCli, ControlCharactersInVersionsUpperCaseExtensionsAndCreatesInOneSecond) {
+  write("001.json", std::string(R"({"version": "0\u00001", "up": []})"));
+  ProcessRun status = migrate("status");
+  EXPECT_NE(status.exit_code, 0) << status.both();
+  EXPECT_NE(status.errors.find("\"0\\x001\" holds a control character"), std::string::npos) << status.both();
+  std::filesystem::remove(dir / "001.json");
+
+  write("002_upper.JSON", R"({"version": "002", "description": "upper case", "up": []})");
+  status = migrate("status");
+  EXPECT_NE(status.output.find("upper case"), std::string::npos) << "a .JSON file is read: " << status.both();
+  std::filesystem::remove(dir / "002_upper.JSON");
+
+  for (int i = 0; i < 3; ++i) {
+    ProcessRun created = migrate("create 'same second'");
+    ASSERT_EQ(created.exit_code, 0) << created.both();
+  }
+  std::set<std::string> versions;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    versions.insert(migrate::read_migration_file(entry.path()).version);
+  }
+  EXPECT_EQ(versions.size(), 3u);
+  status = migrate("status");
+  EXPECT_EQ(status.exit_code, 0) << "the directory loads: " << status.both();
 }
 
 }  // namespace

@@ -228,14 +228,17 @@ void RunnerModel::run_model(int64_t default_steps) {
   SCOPED_TRACE("seed " + std::to_string(seed) + " (replay with MONGO_ORM_MODEL_SEED=" + std::to_string(seed) + ")");
   std::mt19937 random(seed);
   auto pick = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(random); };
-  enum Action { up, up_to, down_steps, down_all, down_to, plan, up_and_down, kill, baseline, edit, reset, restart };
+  enum Action { up, up_to, down_steps, down_all, down_to, plan, up_and_down, kill, kill_down, baseline, edit, reset, restart };
   // How often each is drawn; restarts only on a server of the test's own.
-  std::discrete_distribution<int> draw({4, 3, 3, 2, 3, 2, 2, 2, 1, 2, 1, server ? 2.0 : 0.0});
+  std::discrete_distribution<int> draw({4, 3, 3, 2, 3, 2, 2, 2, 2, 1, 2, 1, server ? 2.0 : 0.0});
 
   int model = 0;             // how many migrations, from the first, are applied
   std::set<int> baselined;   // applied by baseline, with an undo that needs a run's backups
   int edits = 0;
-  bool settle_next = false;  // after a kill or an outage the next step is an up, which finishes the work
+  // After a kill or an outage the next step settles: an up finishes the work (an interrupted
+  // down first, then every migration), a down --all undoes it (an interrupted up's partial work
+  // included) unless a baselined version refuses it, when the up comes after.
+  bool settle_next = false;
   // A down that would revert the versions after `keep`: refused, touching nothing, when one was
   // baselined and needs a backup; else the model keeps the first `keep`.
   auto expect_down = [&](int keep, const std::string& arguments, std::string& label) {
@@ -255,7 +258,8 @@ void RunnerModel::run_model(int64_t default_steps) {
 
   for (int64_t step = 0; step < steps && !HasFailure(); ++step) {
     auto started = std::chrono::steady_clock::now();
-    int what = settle_next ? up : draw(random);
+    int what = settle_next ? (baselined.empty() && pick(0, 1) == 1 ? down_all : up) : draw(random);
+    bool settling = settle_next;
     settle_next = false;
     std::string label = "step " + std::to_string(step) + " (model " + std::to_string(model) + "): ";
     bool settled = true;
@@ -275,6 +279,7 @@ void RunnerModel::run_model(int64_t default_steps) {
       expect_down(std::max(0, model - n), "down --steps " + std::to_string(n), label);
     } else if (what == down_all) {
       expect_down(0, "down --all", label);
+      if (settling) label += " (settles)";
     } else if (what == down_to) {
       int to = pick(1, migrations);
       expect_down(to, "down --to " + version(to), label);
@@ -305,6 +310,15 @@ void RunnerModel::run_model(int64_t default_steps) {
       settled = false;
       settle_next = true;
       label += "up killed after " + std::to_string(delay) + " ms";
+    } else if (what == kill_down) {
+      // A down --all killed with SIGKILL part way (refused at once when a baselined version needs
+      // a backup): the next up or down must finish it first.
+      int delay = pick(0, 250);
+      testing::run_process("(" + command("down --all") + " >/dev/null 2>&1 & pid=$!; sleep " + std::to_string(delay / 1000.0) +
+                           "; kill -9 $pid; wait $pid; rm -f /dev/shm/mongoc-$pid) 2>/dev/null");
+      settled = false;
+      settle_next = true;
+      label += "down --all killed after " + std::to_string(delay) + " ms";
     } else if (what == baseline) {
       // The changes up to `to` made by hand, then recorded without running.
       int to = pick(1, migrations);

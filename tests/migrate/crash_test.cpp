@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <functional>
 #include <random>
 #include <thread>
@@ -103,12 +104,16 @@ class CrashTest : public testing::ServerTest {
  protected:
   // Runs `up` in a forked process and kills it `delay` after its first loop has checkpointed
   // `processed` documents, unless it ends first; returns whether it was killed.
-  bool up_killed_at(const Registry& registry, int32_t batch, int64_t processed, std::chrono::milliseconds delay) {
-    pid_t child = testing::fork_up(testing::server_uri(), db.name(), registry, runner_options(batch));
+  // With `down`, the same for `down --all`.
+  bool up_killed_at(const Registry& registry, int32_t batch, int64_t processed, std::chrono::milliseconds delay,
+                    bool down = false) {
+    pid_t child = testing::fork_up(testing::server_uri(), db.name(), registry, runner_options(batch),
+                                   std::chrono::seconds(600), down);
     Collection changelog = db.collection(Changelog::default_collection);
-    bson::Document reached = bson::Builder{}.append("checkpoints.0:0.processed", [&](bson::Builder& f) {
-      f.append("$gte", processed);
-    }).extract();
+    bson::Document reached = bson::Builder{}
+                                 .append("direction", down ? "down" : "up")
+                                 .append("checkpoints.0:0.processed", [&](bson::Builder& f) { f.append("$gte", processed); })
+                                 .extract();
     int status = 0;
     auto ended = [&] { return waitpid(child, &status, WNOHANG) == child; };
     while (changelog.count_documents(reached) == 0) {
@@ -200,6 +205,126 @@ TEST_F(CrashTest, CopyOverwritingCollisionsKilledAndResumedIsUndoneExactly) {
     load(db, 600, "people", 300);
   }, true);
   EXPECT_EQ(db.collection("people").count_documents(bson::from_json(R"({"from": "people"})")), 600);
+}
+
+// Every collection of the database but the changelog and the lock: what a migration left.
+std::vector<std::string> data_collections(const Database& database) {
+  std::vector<std::string> names;
+  for (const std::string& name : database.list_collection_names()) {
+    if (name != Changelog::default_collection && name != "_mongo_orm_locks") names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Emails that normalizing changes, each backed up: the undo restores them from that backup.
+// (Small: FerretDB scans the table for each update by an integer _id.)
+Registry normalize_emails() {
+  Registry registry;
+  registry.add({.version = version, .description = "normalize emails",
+                .steps = {ops::normalize_string("people", "email", {.keep_backup = true})}});
+  return registry;
+}
+
+void load_emails(const Database& database, int64_t count) {
+  std::vector<bson::Document> batch;
+  for (int64_t i = 0; i < count; ++i) {
+    batch.push_back(bson::Builder{}.append("_id", i).append("email", "  User" + std::to_string(i) + "@Example.COM ").extract());
+  }
+  database.collection("people").insert_many(batch);
+}
+
+// A `down --all` killed inside the undo (restoring emails from the backup), then `up`: the up
+// finishes the interrupted down, then applies the migration again, so status and data agree
+// (applied, every email normalized). A down after it gives back every original.
+TEST_F(CrashTest, DownKilledInsideItsUndoThenUpEndsAppliedAsAnUninterruptedRun) {
+  constexpr int64_t documents = 600;
+  constexpr int32_t batch = 50;
+  Registry registry = normalize_emails();
+  load_emails(db, documents);
+  uint64_t before = collection_hash(db);
+  Runner(db, registry, runner_options(batch)).up();
+  uint64_t applied = collection_hash(db);
+  std::mt19937 random(std::random_device{}());
+  int killed = 0;
+  for (int attempt = 0; killed < trials() && attempt < trials() * 3; ++attempt) {
+    db.drop();
+    load_emails(db, documents);
+    Runner(db, registry, runner_options(batch)).up();
+    int64_t processed = std::uniform_int_distribution<int64_t>(0, documents - 2 * batch)(random);
+    std::chrono::milliseconds delay(std::uniform_int_distribution<int>(0, 300)(random));
+    std::string at = "down killed at " + std::to_string(processed) + " documents + " + std::to_string(delay.count()) + " ms";
+    if (!up_killed_at(registry, batch, processed, delay, true)) continue;
+    ++killed;
+    ASSERT_NE(collection_hash(db), applied) << at << ": the killed undo restored some emails";
+    Runner runner(db, registry, runner_options(batch));
+    EXPECT_EQ(runner.status()[0].status, MigrationStatus::interrupted) << at;
+    RunReport report = runner.up();
+    ASSERT_EQ(report.runs.size(), 2u) << at << ": the interrupted down is finished, then the up runs";
+    EXPECT_EQ(report.runs[0].direction, Direction::down);
+    EXPECT_EQ(report.runs[0].status, RunStatus::rolled_back);
+    EXPECT_EQ(report.runs[1].status, RunStatus::applied);
+    EXPECT_EQ(collection_hash(db), applied) << at;
+    EXPECT_EQ(runner.status()[0].status, MigrationStatus::applied) << at;
+    EXPECT_EQ(db.collection("people").count_documents(bson::from_json(R"({"email": {"$regex": "[A-Z ]"}})")), 0) << at;
+    runner.down({.all = true});
+    EXPECT_EQ(collection_hash(db), before) << at << ": the down after it";
+    EXPECT_EQ(data_collections(db), std::vector<std::string>{"people"}) << at << ": the backup is dropped";
+  }
+  EXPECT_EQ(killed, trials()) << "downs killed part way";
+}
+
+// The same, then `down --all` instead of `up`: it finishes the interrupted down.
+TEST_F(CrashTest, DownKilledInsideItsUndoThenDownAgainFinishesIt) {
+  constexpr int64_t documents = 600;
+  constexpr int32_t batch = 50;
+  Registry registry = normalize_emails();
+  load_emails(db, documents);
+  uint64_t before = collection_hash(db);
+  Runner(db, registry, runner_options(batch)).up();
+  ASSERT_TRUE(up_killed_at(registry, batch, documents / 2, 0ms, true)) << "the down ended before it was killed";
+  Runner runner(db, registry, runner_options(batch));
+  RunReport report = runner.down({.all = true});
+  ASSERT_EQ(report.runs.size(), 1u);
+  EXPECT_EQ(collection_hash(db), before);
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending);
+  EXPECT_EQ(data_collections(db), std::vector<std::string>{"people"});
+}
+
+// An up killed inside seed 000's split_field, then `down --all`: the down undoes what the
+// killed run split (from its journal and backup), leaving the data as loaded, no backup behind,
+// and the migration pending. An up after it applies it in full.
+TEST_F(CrashTest, UpKilledInsideASplitThenDownAllGivesTheDataBack) {
+  constexpr int64_t documents = 600;
+  constexpr int32_t batch = 50;
+  Registry registry;
+  registry.add({.version = version, .description = "split name",
+                .steps = {ops::split_field("people", "name", "first_name", "last_name")}});
+  load(db, documents);
+  Snapshot before = snapshot(db);  // merging back puts name last: field order does not count here
+  Runner(db, registry, runner_options(batch)).up();
+  uint64_t applied = collection_hash(db);
+  std::mt19937 random(std::random_device{}());
+  int killed = 0;
+  for (int attempt = 0; killed < trials() && attempt < trials() * 3; ++attempt) {
+    db.drop();
+    load(db, documents);
+    int64_t processed = std::uniform_int_distribution<int64_t>(0, documents - 2 * batch)(random);
+    std::chrono::milliseconds delay(std::uniform_int_distribution<int>(0, 300)(random));
+    std::string at = "up killed at " + std::to_string(processed) + " documents + " + std::to_string(delay.count()) + " ms";
+    if (!up_killed_at(registry, batch, processed, delay)) continue;
+    ++killed;
+    Runner runner(db, registry, runner_options(batch));
+    RunReport report = runner.down({.all = true});
+    ASSERT_EQ(report.runs.size(), 1u) << at << ": the killed run's work is undone";
+    EXPECT_EQ(report.runs[0].status, RunStatus::rolled_back);
+    EXPECT_EQ(difference(before, snapshot(db)), "") << at;
+    EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending) << at;
+    EXPECT_EQ(data_collections(db), std::vector<std::string>{"people"}) << at << ": nothing left behind";
+    runner.up();
+    EXPECT_EQ(collection_hash(db), applied) << at << ": an up after it";
+  }
+  EXPECT_EQ(killed, trials()) << "ups killed part way";
 }
 
 TEST_F(CrashTest, InPlaceIncrementKilledAndResumedIsAppliedExactlyOnce) {

@@ -64,6 +64,9 @@ struct ChangelogEntry {
   int64_t lock_token = 0;
   bool in_transaction = false;  // the migration's writes ran inside one transaction
   bool baseline = false;        // recorded as applied by baseline: its steps never ran here
+  // A down that reverts only the first that many steps, newest first: the undo of an up that
+  // stopped part way (its later steps never began). Unset: every step.
+  std::optional<int64_t> undone_steps{};
   // Where its steps and batched loops got to (see checkpoint.hpp), carried over from the
   // interrupted run it resumes.
   bson::Document checkpoints{};
@@ -87,6 +90,7 @@ inline auto define_schema(model::SchemaTag<ChangelogEntry>) {
       .field(&ChangelogEntry::lock_token, "lock_token")
       .field(&ChangelogEntry::in_transaction, "in_transaction")
       .field(&ChangelogEntry::baseline, "baseline")
+      .field(&ChangelogEntry::undone_steps, "undone_steps")
       .field(&ChangelogEntry::checkpoints, "checkpoints");
 }
 
@@ -112,9 +116,10 @@ class Changelog {
 
   // Records the start of a run (status running). Confirms the lock first: a runner that lost
   // it writes nothing (LockLostError).
-  // `checkpoints`: those of the interrupted run this one resumes.
+  // `checkpoints`: those of the interrupted run this one resumes; `undone_steps`: see the entry.
   model::Tracked<ChangelogEntry> begin(const Migration& migration, Direction direction, LeaseLock& lock,
-                                       bson::Document checkpoints = {}) const;
+                                       bson::Document checkpoints = {},
+                                       std::optional<int64_t> undone_steps = std::nullopt) const;
   // Saves one checkpoint into a running run's record. Confirms the lock first.
   void save_checkpoint(const ChangelogEntry& entry, const std::string& key, const bson::Document& checkpoint,
                        LeaseLock& lock) const;

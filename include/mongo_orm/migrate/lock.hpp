@@ -67,6 +67,10 @@ class LeaseLock {
   bool lost() const noexcept { return lost_.load(); }
   int64_t token() const noexcept { return token_; }
   const std::string& owner() const noexcept { return owner_; }
+  // The fencing token of a holder whose process was gone and whose lock this one took over at
+  // once, before its lease ran out: the server may still be carrying out the last command that
+  // process sent.
+  std::optional<int64_t> taken_over_from() const noexcept { return taken_over_from_; }
 
  private:
   LeaseLock(Collection locks, LockOptions options, std::string owner, int64_t token);
@@ -76,6 +80,7 @@ class LeaseLock {
   LockOptions options_;
   std::string owner_;
   int64_t token_;
+  std::optional<int64_t> taken_over_from_;
   std::atomic<bool> lost_{false};
   std::jthread renewer_;  // last: stopped and joined before the members it uses go
 };

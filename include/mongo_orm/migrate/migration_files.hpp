@@ -32,11 +32,17 @@ const std::map<std::string, std::vector<std::string>>& migration_file_keys();
 // key when something is missing, misspelt or of the wrong type.
 Migration read_migration_file(const std::filesystem::path& file);
 
-// Adds every *.json file of `directory` to the registry (in file-name order); returns how many.
+// Whether `file` is read as a migration file: its extension is .json, in any case (".JSON").
+bool is_migration_file(const std::filesystem::path& file);
+
+// Adds every migration file of `directory` to the registry (in file-name order); returns how
+// many. Two files whose versions compare equal ("1.0" and "1.00") are refused, naming both.
 std::size_t add_migration_files(Registry& registry, const std::filesystem::path& directory);
 
 // Writes a new migration file "<version>_<name>.json" with an empty "up" to fill in; the version
-// is the current UTC time (YYYY.MM.DD.HHMMSS) unless given. Refuses to overwrite a file.
+// is the current UTC time (YYYY.MM.DD.HHMMSS) unless given, with ".1", ".2", ... added when a file
+// of the directory has that version already (two files created in the same second). Refuses to
+// overwrite a file.
 std::filesystem::path create_migration_file(const std::filesystem::path& directory, const std::string& name,
                                             std::string version = {});
 

@@ -86,6 +86,9 @@ struct PlannedMigration {
   // The migration's own code wrote directly (not through apply): the write was refused, as
   // every write of a dry run is, so what follows it in that code is not counted. Names the call.
   std::string uncounted{};
+  // What else a reader of the plan must know: the undo of an up that stopped part way, a down
+  // that stopped part way being finished, counts taken before such a down is finished.
+  std::vector<std::string> notes{};
 };
 
 // A dry run: nothing is written and no lock is taken (the handles a migration's code receives
@@ -107,6 +110,15 @@ class Runner {
   Runner(Database database, const Registry& registry, RunnerOptions options = {});
   Runner(Database database, Registry&& registry, RunnerOptions options = {}) = delete;
 
+  // One migration a command runs, and which way. `steps` (down only): revert just the first that
+  // many steps, newest first. `partial`: the down undoes what an up that stopped part way did.
+  struct Scheduled {
+    const Migration* migration;
+    Direction direction;
+    std::optional<std::size_t> steps{};
+    bool partial = false;
+  };
+
   std::vector<StatusRow> status() const;
   std::vector<ChangelogEntry> history() const { return changelog_.history(); }
   // Applied migrations whose definition changed since, and applied versions no longer known.
@@ -114,10 +126,13 @@ class Runner {
 
   // Applies pending migrations in order, up to and including `to`. Refuses drift first. A
   // failing migration is recorded as failed with its error and stops the run (MigrationError);
-  // the next up starts again at it.
+  // the next up starts again at it. A down left stopped part way in that range is finished
+  // first (from its checkpoints), then its migration goes up again.
   RunReport up(const std::optional<std::string>& to = std::nullopt);
   // Reverts applied migrations, newest first. Refuses, touching nothing, when one of them is
-  // irreversible or no longer in the registry.
+  // irreversible or no longer in the registry. A down left stopped part way is finished; what
+  // an up that stopped part way did is undone (or refused, touching nothing, as undo_failed
+  // refuses, saying how to finish it).
   RunReport down(const DownTarget& target);
   // Undoes what the last, failed or interrupted, up of `version` changed before it stopped: the
   // steps it finished and the one it was in, reverted newest first from their backups, recorded
@@ -143,12 +158,14 @@ class Runner {
   using State = std::map<std::string, VersionState>;
   // The same, from a state already read (one read of the changelog serves a whole command).
   std::vector<Drift> validate(const State& state) const;
-  std::vector<PreflightCheck> preflight(const std::vector<const Migration*>& migrations, Direction direction,
-                                        const State& state) const;
-  std::vector<const Migration*> applied_in_order(const std::map<std::string, VersionState>& state) const;
-  std::vector<const Migration*> pending_until(const std::optional<std::string>& to,
-                                              const std::map<std::string, VersionState>& state) const;
-  std::vector<const Migration*> to_revert(const DownTarget& target, const std::map<std::string, VersionState>& state) const;
+  std::vector<PreflightCheck> preflight(const std::vector<Scheduled>& work, const State& state) const;
+  std::vector<const Migration*> applied_in_order(const State& state) const;
+  // What up runs: first the downs left stopped part way in its range, finished newest first
+  // (their versions then go up again), then the pending migrations up to `to`, in order.
+  std::vector<Scheduled> to_apply(const std::optional<std::string>& to, const State& state) const;
+  // What down runs, newest first: applied migrations, a down left stopped part way (finished), and
+  // the partial work of an up that stopped part way (undone, as undo_failed does).
+  std::vector<Scheduled> to_revert(const DownTarget& target, const State& state) const;
   // `steps` (down only): revert just the first that many steps, newest first.
   // `state`: the changelog as read under the lock at the start of the command (a run changes
   // only its own version's state).
@@ -160,10 +177,19 @@ class Runner {
   bool may_use_transaction(const Migration& migration, Direction direction) const;
   // ... and whether its plan, `estimates`, stays within the limit.
   bool fits_in_transaction(const Migration& migration, Direction direction, const std::vector<Estimate>& estimates) const;
+  // When `lock` was taken over at once from a runner whose process is gone, with a run of it
+  // left 'running': waits until the server has surely finished the last command that process
+  // sent (a killed client's command runs on), so that nothing it wrote lands after this runner
+  // undoes or redoes it. The bound: three times the statements of one command at the cost of
+  // one update by _id measured now on the collections it touched (500 ms at least, one lease at
+  // most), said through the lock's notice.
+  void settle(const LeaseLock& lock, const State& state) const;
+  // Runs each in turn (see run); what they did.
+  RunReport run_all(const std::vector<Scheduled>& work, LeaseLock& lock, const State& state) const;
   static void execute(const Migration& migration, Direction direction, MigrationContext& context,
                       std::optional<std::size_t> steps = std::nullopt);
   void refuse_failed_checks(const std::vector<PreflightCheck>& checks, std::string_view what) const;
-  Plan make_plan(const std::vector<const Migration*>& migrations, Direction direction, const State& state) const;
+  Plan make_plan(const std::vector<Scheduled>& work, const State& state) const;
 
   Database database_;
   const Registry& registry_;
