@@ -9,6 +9,9 @@
 //   transform     (c) mongo_orm: a migration of one ops::transform doing the split, run by Runner
 //   update_many   (d) the raw driver's update_many({}, {$set: {migrated: true}})
 //   add_field     (e) mongo_orm: a migration of one ops::add_field("users", "migrated", true)
+//   dedupe        mongo_orm: ops::dedupe_for_unique on email, after `load --duplicates D` gave D
+//                 documents the email of another; prints the peak memory of the process too
+//   full_pass     one read of every document with the raw C driver: what dedupe is measured against
 //   drop          drops the database the cases work in
 //   check_split   --done N: exactly N documents were split and the rest were not (after a peer's run)
 //
@@ -17,6 +20,7 @@
 // hours. Each case prints one JSON line: documents done, seconds, and whether it was complete.
 // Every case checks its result and exits 1 when the collection is not as it should be.
 #include <mongoc/mongoc.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <climits>
@@ -43,13 +47,14 @@ struct Args {
   int64_t documents = 200'000;
   double cap_seconds = 120;
   int64_t done = -1;
+  int64_t duplicates = 0;
   int32_t batch = 1000;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "migration_scale: %s\nusage: migration_scale CASE --uri URI [--db NAME] [--documents N] "
-               "[--cap-seconds S] [--batch-size B] [--done N]\n  CASE: load, per_document, skip_limit, transform, update_many, add_field, check_split, drop\n",
+               "[--cap-seconds S] [--batch-size B] [--done N] [--duplicates D]\n  CASE: load, per_document, skip_limit, transform, update_many, add_field, dedupe, full_pass, check_split, drop\n",
                why);
   std::exit(2);
 }
@@ -83,6 +88,7 @@ Args parse(int argc, char** argv) {
       args.batch = static_cast<int32_t>(size);
     }
     else if (flag == "--done") args.done = number(whole);
+    else if (flag == "--duplicates") args.duplicates = number(whole);
     else usage(("unknown option " + flag).c_str());
   }
   if (args.uri.empty()) usage("--uri is required");
@@ -92,9 +98,12 @@ Args parse(int argc, char** argv) {
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 void report(const Args& args, int64_t done, double seconds, bool complete) {
-  std::printf("{\"case\": \"%s\", \"documents\": %lld, \"done\": %lld, \"seconds\": %.3f, \"complete\": %s}\n",
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("{\"case\": \"%s\", \"documents\": %lld, \"done\": %lld, \"seconds\": %.3f, \"complete\": %s, "
+              "\"peak_rss_mb\": %.1f}\n",
               args.command.c_str(), static_cast<long long>(args.documents), static_cast<long long>(done), seconds,
-              complete ? "true" : "false");
+              complete ? "true" : "false", static_cast<double>(usage.ru_maxrss) / 1024.0);
 }
 
 void check(bool ok, const std::string& what) {
@@ -249,7 +258,10 @@ void load(const Args& args) {
     batch.push_back(bson::Builder{}
                         .append("_id", bson::ObjectId::generate())
                         .append("name", "First" + std::to_string(i) + " Last" + std::to_string(i % 977))
-                        .append("email", "user" + std::to_string(i) + "@example.com")
+                        // the last `duplicates` documents share the email of one of the first ones
+                        .append("email", "user" + std::to_string(i >= args.documents - args.duplicates
+                                                                     ? i - (args.documents - args.duplicates)
+                                                                     : i) + "@example.com")
                         .append("age", static_cast<int32_t>(18 + i % 70))
                         .append("created_at", created)
                         .extract());
@@ -313,6 +325,35 @@ int main(int argc, char** argv) {
       double seconds = seconds_since(start);
       check_marked(args);
       report(args, args.documents, seconds, true);
+    } else if (args.command == "dedupe") {
+      migrate::Registry registry;
+      registry.add({.version = version, .description = "one user per email",
+                    .steps = {migrate::ops::dedupe_for_unique(collection_name, bson::Builder{}.append("email", 1).extract())}});
+      auto start = Clock::now();
+      run_migration(args, registry);
+      double seconds = seconds_since(start);
+      int64_t kept = count(args, {});
+      check(kept == args.documents - args.duplicates,
+            std::to_string(kept) + " documents kept, expected " + std::to_string(args.documents - args.duplicates));
+      report(args, args.duplicates, seconds, true);
+    } else if (args.command == "full_pass") {
+      double seconds = 0;
+      int64_t read = 0;
+      {
+        RawCollection raw(args);
+        bson_t empty = BSON_INITIALIZER;
+        auto start = Clock::now();
+        mongoc_cursor_t* cursor = mongoc_collection_find_with_opts(raw.collection, &empty, nullptr, nullptr);
+        const bson_t* document = nullptr;
+        while (mongoc_cursor_next(cursor, &document)) ++read;
+        bson_error_t error;
+        bool failed = mongoc_cursor_error(cursor, &error);
+        mongoc_cursor_destroy(cursor);
+        seconds = seconds_since(start);
+        check(!failed, std::string("find: ") + error.message);
+      }
+      check(read == args.documents, "read " + std::to_string(read) + " documents");
+      report(args, read, seconds, true);
     } else if (args.command == "drop") {
       Client(args.uri).database(args.database).drop();
     } else if (args.command == "check_split") {

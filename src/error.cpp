@@ -2,8 +2,25 @@
 #include "mongo_orm/error.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace mongo_orm {
+
+std::string printable(std::string_view text) {
+  std::string shown;
+  shown.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      shown += c;
+      continue;
+    }
+    char escaped[8];
+    std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned>(byte));
+    shown += escaped;
+  }
+  return shown;
+}
 
 namespace {
 std::string join_failures(const std::vector<ValidationFailure>& failures) {

@@ -5,11 +5,16 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mongo_orm/bson/document.hpp"
 
 namespace mongo_orm {
+
+// `text` as a message shows it: control characters (a NUL byte, a newline) written as \xNN, so
+// that nothing after them is cut off or breaks the line.
+std::string printable(std::string_view text);
 
 class Error : public std::runtime_error {
  public:

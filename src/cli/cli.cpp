@@ -131,6 +131,7 @@ int run(int argc, char** argv, const migrate::Registry& registry) {
 int run(int argc, char** argv, const migrate::Registry& registry, const migrate::ModelSet& models) {
   CLI::App app{"mongo-orm: MongoDB object-document mapper and migration toolkit"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("mongo-orm ") + MONGO_ORM_VERSION);
 
   std::string uri;
   bool json = false;

@@ -369,6 +369,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       "baseline", "Record migrations up to VERSION as applied without running them");
   baseline_cmd->alias("stamp");
   baseline_cmd->add_option("version", options->baseline_version, "The last version the database already has")->required();
+  baseline_cmd->add_flag("--json", options->json, "Print what was recorded as JSON");
   auto* undo_failed_cmd = migrate_cmd->add_subcommand(
       "undo-failed", "Undo what the failed or interrupted up of VERSION changed before it stopped, from its backups");
   undo_failed_cmd->add_option("version", options->failed_version, "The version whose last up failed")->required();
@@ -392,6 +393,15 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     }
     migrate::Registry combined = registry;
     if (!options->directory.empty()) migrate::add_migration_files(combined, options->directory);
+    // A version argument that names no migration is a usage error, found before connecting.
+    auto unknown = [&](const std::string& what, const std::string& version) {
+      if (version.empty() || combined.find(version)) return false;
+      std::cerr << "mongo-orm: " << what << ": no migration has version '" << printable(version) << "'\n";
+      return true;
+    };
+    if ((*plan_cmd || *up_cmd || *down_cmd) && unknown("--to", options->to)) return exit_usage;
+    if (*baseline_cmd && unknown("baseline", options->baseline_version)) return exit_usage;
+    if (*undo_failed_cmd && unknown("undo-failed", options->failed_version)) return exit_usage;
     const char* environment_uri = std::getenv("MONGODB_URI");
     bool embedded = options->uri.empty() && !(environment_uri && *environment_uri);
     std::string uri = resolve_uri(options->uri);

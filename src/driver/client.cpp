@@ -1,9 +1,12 @@
 // The pooled client: URI parsing, connection leases, commands and capability detection.
 #include "mongo_orm/driver/client.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <vector>
 
 #include "internal.hpp"
 #include "mongo_orm/driver/collection.hpp"
@@ -40,23 +43,52 @@ void initialize_driver() {
   });
 }
 
-// The password part of "scheme://user:password@", if the text has one, so that it can be
-// removed from libmongoc's messages about a URI it could not parse.
-std::string password_in(std::string_view uri) {
+// What of a URI must never be shown, however libmongoc quotes it (it may lowercase a part it
+// took for a host): the user information of "scheme://user:password@" up to its last '@', each
+// part of it of three characters or more (an unescaped '@' or ':' splits a password into parts
+// a message may show apart), and the values of secret options.
+std::vector<std::string> secrets_in(std::string_view uri) {
+  std::vector<std::string> secrets;
   std::size_t start = uri.find("://");
-  if (start == std::string_view::npos) return {};
+  if (start == std::string_view::npos) return secrets;
   start += 3;
-  std::size_t at = uri.rfind('@');
-  if (at == std::string_view::npos || at < start) return {};
-  std::size_t colon = uri.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return {};
-  return std::string(uri.substr(colon + 1, at - colon - 1));
+  std::size_t end = std::min(uri.find_first_of("/?", start), uri.size());
+  std::size_t at = uri.rfind('@', end);
+  std::string_view user_info = at != std::string_view::npos && at > start ? uri.substr(start, at - start) : "";
+  if (user_info.find_first_of(":@") != std::string_view::npos) {  // a user name alone is no secret
+    secrets.emplace_back(user_info);
+    std::size_t colon = user_info.find(':');
+    if (colon != std::string_view::npos) secrets.emplace_back(user_info.substr(colon + 1));
+    for (std::size_t piece = 0; piece <= user_info.size();) {
+      std::size_t stop = std::min(user_info.find_first_of("@:", piece), user_info.size());
+      if (stop - piece >= 3) secrets.emplace_back(user_info.substr(piece, stop - piece));
+      piece = stop + 1;
+    }
+  }
+  if (std::size_t query = uri.find('?', start); query != std::string_view::npos) {
+    for (std::size_t key = query + 1; key < uri.size();) {
+      std::size_t next = std::min(uri.find_first_of("&;", key), uri.size());
+      std::size_t equals = uri.find('=', key);
+      if (equals < next && detail::is_secret_option(uri.substr(key, equals - key)) && next > equals + 1) {
+        secrets.emplace_back(uri.substr(equals + 1, next - equals - 1));
+      }
+      key = next + 1;
+    }
+  }
+  std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return secrets;
 }
 
-std::string without(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  for (std::size_t at; (at = text.find(secret)) != std::string::npos;) {
-    text.replace(at, secret.size(), "****");
+// `text` with every secret masked, whatever its case.
+std::string without(std::string text, const std::vector<std::string>& secrets) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (const std::string& secret : secrets) {
+    if (secret.find_first_not_of('*') == std::string::npos) continue;  // nothing to hide, and "****" holds it
+    std::string needle = lower(secret);
+    for (std::size_t at; (at = lower(text).find(needle)) != std::string::npos;) text.replace(at, secret.size(), "****");
   }
   return text;
 }
@@ -77,8 +109,25 @@ Client::Client(std::string_view uri_text, const ClientOptions& options) {
   initialize_driver();
   auto state = std::make_shared<detail::ClientState>();
   std::string text(uri_text);
-  std::string secret = password_in(text);
+  std::vector<std::string> secret = secrets_in(text);
   bson_error_t error;
+  // An '@' or a second ':' in the user information must be percent-encoded; libmongoc would
+  // take what follows an unescaped '@' of a password for a host and quote it in every error.
+  if (std::size_t scheme = text.find("://"); scheme != std::string::npos) {
+    std::size_t authority_end = std::min(text.find_first_of("/?", scheme + 3), text.size());
+    std::string_view authority = std::string_view(text).substr(scheme + 3, authority_end - scheme - 3);
+    std::size_t at = authority.rfind('@');
+    if (at != std::string_view::npos) {
+      std::string_view user_info = authority.substr(0, at);
+      std::size_t colon = user_info.find(':');
+      if (user_info.find('@') != std::string_view::npos ||
+          (colon != std::string_view::npos && user_info.find(':', colon + 1) != std::string_view::npos)) {
+        throw ConfigurationError("invalid MongoDB URI " + without(detail::redact_credentials(text), secret) +
+                                 ": the user name or password holds an '@' or ':' that is not percent-encoded "
+                                 "(write '@' as %40 and ':' as %3A)");
+      }
+    }
+  }
   state->uri = mongoc_uri_new_with_error(text.c_str(), &error);
   if (!state->uri) {
     throw ConfigurationError("invalid MongoDB URI: " +

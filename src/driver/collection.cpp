@@ -138,6 +138,7 @@ Cursor Collection::find(DocumentView filter, const FindOptions& options) const {
   if (options.batch_size) opts.append("batchSize", *options.batch_size);
   detail::append_hint(opts, options.hint);
   if (options.max_time_ms) opts.append("maxTimeMS", *options.max_time_ms);
+  if (options.allow_disk_use) opts.append("allowDiskUse", true);
   check_payload(filter);
   bind_session(opts);
 

@@ -1,4 +1,6 @@
 // libmongoc errors and server replies mapped onto the mongo_orm exception hierarchy.
+#include <algorithm>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -78,22 +80,47 @@ std::optional<std::string> index_from_message(std::string_view message) {
 
 }  // namespace
 
+bool is_secret_option(std::string_view key) {
+  std::string lower(key);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower.find("token") != std::string::npos || lower == "authmechanismproperties";
+}
+
 std::string redact_credentials(std::string_view text) {
   std::string out(text);
   std::size_t from = 0;
   while ((from = out.find("://", from)) != std::string::npos) {
     std::size_t start = from + 3;
-    std::size_t end = out.find_first_of("/? \t\n'\"", start);
-    if (end == std::string::npos) end = out.size();
+    std::size_t uri_end = out.find_first_of(" \t\n'\"", start);
+    if (uri_end == std::string::npos) uri_end = out.size();
+    std::size_t end = std::min(out.find_first_of("/?", start), uri_end);
+    // user:password@ (a password may hold an unescaped '@': the last one ends it)
     std::size_t at = out.rfind('@', end);
     if (at != std::string::npos && at > start) {
       std::size_t colon = out.find(':', start);
       if (colon != std::string::npos && colon < at) {
         out.replace(colon + 1, at - colon - 1, "****");
+        uri_end -= (at - colon - 1) - 4;
         end = colon + 1 + 4;
       }
     }
-    from = end;
+    // ?tlsCertificateKeyFilePassword=...&authMechanismProperties=...: the values of secret options
+    if (std::size_t query = out.find('?', end); query != std::string::npos && query < uri_end) {
+      std::size_t key = query + 1;
+      while (key < uri_end) {
+        std::size_t next = std::min(out.find_first_of("&;", key), uri_end);
+        std::size_t equals = out.find('=', key);
+        if (equals != std::string::npos && equals < next && is_secret_option(std::string_view(out).substr(key, equals - key)) &&
+            next > equals + 1) {
+          out.replace(equals + 1, next - equals - 1, "****");
+          uri_end -= (next - equals - 1) - 4;
+          next = equals + 1 + 4;
+        }
+        key = next + 1;
+      }
+    }
+    from = std::max(end, uri_end);
   }
   return out;
 }

@@ -78,8 +78,12 @@ struct ErrorContext {
 [[noreturn]] void throw_error(const bson_error_t& error, const bson_t* reply,
                               const ErrorContext& context);
 
-// Masks passwords in any "scheme://user:password@host" inside a text.
+// Masks, in every "scheme://..." inside a text, the password of "user:password@host" (up to the
+// last '@', so an unescaped '@' in it does not leak the rest) and the value of every option that
+// holds a secret (tlsCertificateKeyFilePassword, authMechanismProperties, any "...password",
+// "...secret" or "...token").
 std::string redact_credentials(std::string_view text);
+bool is_secret_option(std::string_view key);
 
 class CollectionGuard {
  public:

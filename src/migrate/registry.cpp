@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <set>
 
 #include "mongo_orm/error.hpp"
@@ -36,20 +35,19 @@ int compare_versions(std::string_view a, std::string_view b) noexcept {
 
 Registry& Registry::add(Migration migration) {
   if (migration.version.empty()) throw MigrationError("a migration needs a version");
-  auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
-  if (std::any_of(migration.version.begin(), migration.version.end(), control)) {
-    std::string shown;
-    for (char c : migration.version) {
-      if (!control(c)) {
-        shown += c;
-        continue;
-      }
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      shown += escaped;
-    }
-    throw MigrationError("migration version \"" + shown +
+  if (printable(migration.version) != migration.version) {
+    throw MigrationError("migration version \"" + printable(migration.version) +
                          "\" holds a control character (a NUL byte, a newline): versions are printed and compared as text");
+  }
+  if (!migration.up && migration.steps.empty()) {
+    throw MigrationError("migration " + migration.version + " has neither steps nor an up function");
+  }
+  if (migration.up && !migration.steps.empty()) {
+    throw MigrationError("migration " + migration.version +
+                         " has both steps and an up function; give one (an up function can apply operations itself)");
+  }
+  for (const Step& step : migration.steps) {
+    if (!step) throw MigrationError("migration " + migration.version + " has an empty step");
   }
   for (const Migration& other : migrations_) {
     if (compare_versions(other.version, migration.version) != 0) continue;

@@ -417,6 +417,7 @@ void Runner::settle(const LeaseLock& lock, const State& state) const {
 
 RunReport Runner::up(const std::optional<std::string>& to) {
   if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
+  registry_.ordered();  // a missing dependency or a cycle is refused before anything is written, the lock included
   auto lock = LeaseLock::acquire(database_, options_.lock);
 
   // Decided under the lock, so two runners never apply the same migration.
@@ -472,6 +473,7 @@ std::string refusal_to_revert(const Runner::Scheduled& s, const StateMap& state)
 RunReport Runner::down(const DownTarget& target) {
   if (target.to && !registry_.find(*target.to)) throw MigrationError("unknown target version " + *target.to);
   if (!target.all && !target.to && !target.steps) to_revert(target, {});  // refuses: no target
+  registry_.ordered();  // refuses a missing dependency or a cycle before the lock
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
   settle(*lock, state);
@@ -486,6 +488,7 @@ RunReport Runner::down(const DownTarget& target) {
 RunReport Runner::undo_failed(const std::string& version) {
   const Migration* m = registry_.find(version);
   if (!m) throw MigrationError("unknown version " + version);
+  registry_.ordered();  // refuses a missing dependency or a cycle before the lock
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
   settle(*lock, state);
@@ -511,6 +514,7 @@ RunReport Runner::undo_failed(const std::string& version) {
 
 RunReport Runner::baseline(const std::string& version) {
   if (!registry_.find(version)) throw MigrationError("unknown baseline version " + version);
+  registry_.ordered();  // refuses a missing dependency or a cycle before the lock
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
   RunReport report;

@@ -2,6 +2,7 @@
 // credentials never printed.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
 #include <sstream>
 
@@ -77,6 +78,24 @@ TEST(Doctor, InvalidUriExitsWithFailureAndNoPassword) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.errors.find("invalid MongoDB URI"), std::string::npos) << run.both();
   EXPECT_EQ(run.both().find("topsecret"), std::string::npos) << run.both();
+}
+
+// Options that hold secrets are masked in doctor's text and JSON, as the password is.
+TEST(Doctor, MasksSecretBearingUriOptionsInTextAndJson) {
+  std::string uri = testing::server_uri();
+  uri += (uri.find('?') == std::string::npos ? "?" : "&") +
+         std::string("tlsCertificateKeyFilePassword=hunter2&tls=false&authMechanismProperties=SERVICE_NAME:hunter2");
+  for (const char* json : {"", " --json"}) {
+    CliRun run = run_cli(std::string("doctor") + json + " --uri '" + uri + "'");
+    EXPECT_EQ(run.both().find("hunter2"), std::string::npos) << run.both();
+    EXPECT_EQ(run.exit_code, 0) << run.both();
+    EXPECT_NE(run.both().find("tlsCertificateKeyFilePassword=****"), std::string::npos) << run.both();
+    EXPECT_NE(run.both().find("authMechanismProperties=****"), std::string::npos) << run.both();
+  }
+  CliRun run = run_cli("doctor --uri 'mongodb://admin:p@ssw0rdSecret@127.0.0.1:1/db?serverSelectionTimeoutMS=200'");
+  std::string lower = run.both();
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(lower.find("ssw0rd"), std::string::npos) << run.both();
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {

@@ -3,6 +3,7 @@
 // each run as a separate process against the real server.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -223,6 +224,39 @@ TEST_F(MigrationFilesCli, ExitCodesKeepTheDocumentedContract) {
     EXPECT_NE(refused.errors.find("must be at least"), std::string::npos) << bad << ": " << refused.both();
     EXPECT_EQ(refused.both().find("1.79769"), std::string::npos) << bad << ": " << refused.both();
   }
+
+  // A version argument naming no migration is a usage error: 2, one line naming it.
+  write("001.json", R"({"version": "001", "description": "one", "up": []})");
+  for (const char* bad : {"up --to 999", "down --to 999", "plan --to 999", "baseline 999", "undo-failed 999"}) {
+    ProcessRun refused = migrate(bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad << ": " << refused.both();
+    EXPECT_NE(refused.errors.find("no migration has version '999'"), std::string::npos) << bad << ": " << refused.both();
+    EXPECT_EQ(std::count(refused.errors.begin(), refused.errors.end(), '\n'), 1) << bad << ": " << refused.both();
+  }
+  ProcessRun version = testing::run_process(MONGO_ORM_CLI_PATH " --version");
+  EXPECT_EQ(version.exit_code, 0) << version.both();
+  EXPECT_EQ(version.output.rfind("mongo-orm ", 0), 0u) << version.both();
+  ProcessRun baseline = migrate("baseline 001 --json");
+  ASSERT_EQ(baseline.exit_code, 0) << baseline.both();
+  EXPECT_EQ(from_json(baseline.output)["recorded as applied"].as_array().size(), 1u) << baseline.output;
+}
+
+// A missing dependency or a cycle needs only the files: it is refused before anything is
+// written, the lock included.
+TEST_F(MigrationFilesCli, DependencyProblemsAreRefusedBeforeTheLockIsTaken) {
+  write("001.json", R"({"version": "001", "depends_on": ["000"], "up": []})");
+  for (const char* command : {"up", "down --all", "baseline 001"}) {
+    ProcessRun refused = migrate(command);
+    EXPECT_EQ(refused.exit_code, 1) << command << ": " << refused.both();
+    EXPECT_NE(refused.errors.find("001 needs 000"), std::string::npos) << command << ": " << refused.both();
+  }
+  write("001.json", R"({"version": "001", "depends_on": ["002"], "up": []})");
+  write("002.json", R"({"version": "002", "depends_on": ["001"], "up": []})");
+  ProcessRun refused = migrate("up");
+  EXPECT_EQ(refused.exit_code, 1) << refused.both();
+  EXPECT_NE(refused.errors.find("cycle"), std::string::npos) << refused.both();
+  std::vector<std::string> collections = db.list_collection_names();
+  EXPECT_TRUE(collections.empty()) << "written: " << collections.front();
 }
 
 TEST_F(MigrationFilesCli, PingReadsMongodbUriAsEveryOtherCommandDoes) {
@@ -331,6 +365,50 @@ TEST_F(MigrationFilesCli, ControlCharactersInVersionsUpperCaseExtensionsAndCreat
   EXPECT_EQ(versions.size(), 3u);
   status = migrate("status");
   EXPECT_EQ(status.exit_code, 0) << "the directory loads: " << status.both();
+}
+
+// A value the server would read as an operator ({"$gt": ""} as convert_type's default, a value
+// of add_field or set_fields) is refused by plan and by up before anything is written, naming the
+// file, the operation and the key; values are stored as given, so such a value cannot be stored.
+TEST_F(MigrationFilesCli, OperatorLookingValuesAreRefusedBeforeAnyWrite) {
+  db.collection("users").insert_many(std::vector{from_json(R"({"_id": 1, "age": "41"})"), from_json(R"({"_id": 2, "age": "x"})")});
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({"op": "convert_type", "collection": "users", "field": "age", "to": "int", "on_failure": "set_default", "default": {"$gt": ""}})",
+       "up[0]: convert_type users.age: the value at 'default.$gt' has the key '$gt'"},
+      {R"({"op": "add_field", "collection": "users", "field": "tags", "value": [{"ok": 1}, {"$where": "1"}]})",
+       "up[0]: add_field users.tags: the value at 'value[1].$where' has the key '$where'"},
+      {R"({"op": "set_fields", "collection": "users", "values": {"profile": {"nested": {"$set": 1}}}})",
+       "up[0]: set_fields users: the value at 'values.profile.nested.$set' has the key '$set'"},
+  };
+  for (const auto& [operation, refusal] : cases) {
+    write("001.json", R"({"version": "001", "up": [)" + operation + "]}");
+    ProcessRun plan = migrate("plan");
+    EXPECT_EQ(plan.exit_code, 2) << operation << ": " << plan.both();
+    EXPECT_NE(plan.errors.find("001.json: " + refusal), std::string::npos) << plan.both();
+    ProcessRun up = migrate("up");
+    EXPECT_NE(up.exit_code, 0) << up.both();
+    EXPECT_NE(up.errors.find(refusal), std::string::npos) << up.both();
+  }
+  EXPECT_EQ(db.collection("users").count_documents(from_json(R"({"age": {"$type": "string"}})")), 2) << "nothing converted";
+  EXPECT_EQ(db.collection(migrate::Changelog::default_collection).count_documents({}), 0);
+}
+
+// The changelog, the lock, backups and quarantines are off limits to migrations, and a field path
+// holding a NUL byte is refused with the whole path shown.
+TEST_F(MigrationFilesCli, TheToolsOwnCollectionsAreRefusedAndNulBytesAreShown) {
+  for (const std::string& operation : {
+           std::string(R"({"op": "rename_collection", "from": "_mongo_orm_migrations", "to": "old_changelog"})"),
+           std::string(R"({"op": "remove_field", "collection": "_mongo_orm_locks", "field": "token"})"),
+           std::string(R"({"op": "add_field", "collection": "users_quarantine", "field": "seen", "value": true})")}) {
+    write("001.json", R"({"version": "001", "up": [)" + operation + "]}");
+    ProcessRun plan = migrate("plan");
+    EXPECT_EQ(plan.exit_code, 2) << operation << ": " << plan.both();
+    EXPECT_NE(plan.errors.find("belongs to mongo_orm"), std::string::npos) << plan.both();
+  }
+  write("001.json", R"({"version": "001", "up": [{"op": "add_field", "collection": "users", "field": "a\u0000b.c", "value": 1}]})");
+  ProcessRun plan = migrate("plan");
+  EXPECT_EQ(plan.exit_code, 2) << plan.both();
+  EXPECT_NE(plan.errors.find("field path 'a\\x00b.c' contains a NUL byte"), std::string::npos) << plan.both();
 }
 
 }  // namespace

@@ -206,6 +206,9 @@ class RunnerModel : public ::testing::Test {
       if (run_status == "applied" || run_status == "rolled back") last[std::string(r["version"].as_string())] = run_status;
     }
     for (int i = 0; i < migrations; ++i) {
+      // A run left failed or interrupted (an up or a down) shows as such; the others follow
+      // their last finished run.
+      if (states[i] != "applied" && states[i] != "pending") continue;
       bool applied = states[i] == "applied";
       EXPECT_EQ(last[version(i + 1)] == "applied", applied) << version(i + 1) << ": history and status disagree";
     }

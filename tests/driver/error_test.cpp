@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "../../src/driver/internal.hpp"
 #include "support/server.hpp"
 
@@ -75,6 +77,35 @@ TEST(Redaction, MasksPasswordsInAnyText) {
             "mongodb+srv://u:****@cluster.example.com");
   EXPECT_EQ(detail::redact_credentials("mongodb://onlyuser@h/"), "mongodb://onlyuser@h/");
   EXPECT_EQ(detail::redact_credentials("no uri here"), "no uri here");
+  // An unescaped '@' in the password: masked up to the last '@' of the authority.
+  EXPECT_EQ(detail::redact_credentials("mongodb://admin:p@ssw0rdSecret@host/db"), "mongodb://admin:****@host/db");
+  // Options that hold secrets, whatever their case, wherever they stand in the query.
+  EXPECT_EQ(detail::redact_credentials("x mongodb://h/db?appName=a&tlsCertificateKeyFilePassword=hunter2&tls=true y"),
+            "x mongodb://h/db?appName=a&tlsCertificateKeyFilePassword=****&tls=true y");
+  EXPECT_EQ(detail::redact_credentials("mongodb://u:pw@h/?authMechanismProperties=AWS_SESSION_TOKEN:tok3n;sslPEMKeyPassword=k3y"),
+            "mongodb://u:****@h/?authMechanismProperties=****;sslPEMKeyPassword=****");
+}
+
+// A URI libmongoc cannot use, or a server it cannot reach: no part of the password reaches the
+// message, in any case (libmongoc lowercases what it takes for a host).
+TEST(Redaction, NoPartOfAMalformedAuthorityReachesAnError) {
+  for (const std::string uri : {"mongodb://admin:p@ssw0rdSecret@127.0.0.1:1/db?serverSelectionTimeoutMS=200",
+                                "mongodb://admin:p@ssw0rdSecret@/db", "mongodb://admin:pa:ss@w0rdSecret@h:x/db",
+                                "mongodb://127.0.0.1:1/db?tlsCertificateKeyFilePassword=hunter2&serverSelectionTimeoutMS=200"}) {
+    std::string message;
+    try {
+      Client client(uri);
+      client.run_command("admin", from_json(R"({"ping": 1})"));
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    ASSERT_FALSE(message.empty()) << uri;
+    std::string lower = message;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_EQ(lower.find("ssw0rd"), std::string::npos) << uri << ": " << message;
+    EXPECT_EQ(lower.find("w0rdsecret"), std::string::npos) << uri << ": " << message;
+    EXPECT_EQ(lower.find("hunter2"), std::string::npos) << uri << ": " << message;
+  }
 }
 
 }  // namespace

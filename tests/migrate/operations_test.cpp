@@ -335,6 +335,30 @@ TEST_F(OperationsTest, DedupeForUniqueQuarantinesDuplicatesThenCreatesTheIndex) 
   EXPECT_FALSE(detail_has_index("email_1"));
 }
 
+// A unique index compares numbers by value and takes a missing key as null: 1, 1.0 and 1L are
+// one value, and two documents without the key collide. Dedupe groups them the same way, in
+// one sorted pass with progress, so that the index can be built; more groups than a batch.
+TEST_F(OperationsTest, DedupeForUniqueGroupsAsTheUniqueIndexCompares) {
+  load("users", {R"({"_id": 1, "k": 1})", R"({"_id": 2, "k": 1.0})", R"({"_id": 3, "k": {"$numberLong": "1"}})",
+                 R"({"_id": 4, "k": 2})", R"({"_id": 5})", R"({"_id": 6, "k": null})", R"({"_id": 7, "k": "1"})"});
+  std::vector<bson::Document> more;
+  for (int i = 0; i < 30; ++i) more.push_back(from_json(R"({"_id": )" + std::to_string(100 + i) + R"(, "k": "v)" + std::to_string(i / 2) + "\"}"));
+  db.collection("users").insert_many(more);
+  Registry registry = one({ops::dedupe_for_unique("users", from_json(R"({"k": 1})"))});
+  std::vector<int64_t> told;
+  Runner runner(db, registry, {.batch = {.size = 4}, .progress = [&](const Progress& p) {
+    if (p.operation.find("finding duplicates") != std::string::npos) told.push_back(p.done);
+  }});
+  Snapshot before = snapshot(db);
+  RunReport report = runner.up();
+  EXPECT_EQ(report.runs[0].operations[0].quarantined, 2 + 1 + 15) << "1.0 and 1L, the null, and one of each v pair";
+  EXPECT_EQ(count("users", R"({"_id": {"$in": [1, 4, 5, 7]}})"), 4) << "the first of each group is kept";
+  EXPECT_TRUE(detail_has_index("k_1"));
+  EXPECT_FALSE(told.empty()) << "progress while finding duplicates";
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
 TEST_F(OperationsTest, CopyCollectionTransformsInBatchesAndUndoDeletesOnlyTheCopies) {
   load("old_users", {R"({"_id": 1, "name": "A", "email": "A@X"})", R"({"_id": 2, "name": "B"})", R"({"_id": 3, "skip": true})"});
   load("users", {R"({"_id": 100, "name": "already here"})"});

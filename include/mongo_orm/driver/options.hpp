@@ -23,6 +23,9 @@ struct FindOptions {
   std::optional<int32_t> batch_size{};
   std::optional<Hint> hint{};
   std::optional<int64_t> max_time_ms{};
+  // A sort larger than the server's memory limit for one may use temporary files (MongoDB 4.4+;
+  // servers without them ignore it).
+  bool allow_disk_use = false;
 };
 
 struct CountOptions {

@@ -18,14 +18,24 @@ constexpr std::string_view existed_marker = "index existed before";
 
 // Describes the groups of documents sharing a value under `keys`: "" when there are none.
 std::string duplicates_under(const Collection& collection, bson::DocumentView keys) {
-  std::vector<bson::Document> pipeline = detail::duplicate_groups_pipeline(keys);
   int64_t groups = 0, extra = 0;
   std::string example;
-  for (bson::DocumentView group : collection.aggregate(pipeline)) {
+  detail::for_each_duplicate_group(collection, keys, {}, 1000, {}, [&](std::vector<bson::Document>& group) {
     ++groups;
-    extra += group["n"].type() == bson::Type::int64 ? group["n"].as_int64() - 1 : group["n"].as_int32() - 1;
-    if (example.empty()) example = bson::to_relaxed_json(group["_id"].as_document());
-  }
+    extra += static_cast<int64_t>(group.size()) - 1;
+    if (example.empty()) {
+      bson::Builder values;
+      for (const auto& key : keys) {
+        auto value = group.front().find_path(key.key());
+        if (value) {
+          values.append(key.key(), *value);
+        } else {
+          values.append(key.key(), bson::Null{});
+        }
+      }
+      example = bson::to_relaxed_json(values.view());
+    }
+  });
   if (groups == 0) return {};
   return std::to_string(groups) + " values of " + bson::to_relaxed_json(keys) + " in " + collection.name() +
          " are held by more than one document (" + std::to_string(extra) + " duplicates; for example " + example +

@@ -28,6 +28,7 @@ class AddField final : public Operation {
       : collection_(std::move(collection)), path_(std::move(path)), value_(std::move(value)), filter_(std::move(filter)) {
     detail::check_collection_name(collection_, "add_field");
     detail::check_path(path_, "add_field " + collection_);
+    detail::check_literal(value_, "add_field " + collection_ + "." + path_, "value");
   }
   std::string name() const override { return "add_field " + collection_ + "." + path_; }
 
@@ -207,7 +208,11 @@ Step rename_field(std::string collection, std::string from, std::string to) {
 
 Step set_fields(std::string collection, bson::Document filter, bson::Document values) {
   std::vector<std::string> keys;
-  for (const auto& field : values) keys.emplace_back(field.key());
+  for (const auto& field : values) {
+    keys.emplace_back(field.key());
+    detail::check_path(field.key(), "set_fields " + collection);
+    detail::check_literal(bson::Value(field), "set_fields " + collection, "values." + std::string(field.key()));
+  }
   std::string name = "set_fields " + collection + " (" + joined(keys) + ")";
   return std::make_shared<BackedUpUpdate>(std::move(name), std::move(collection), std::move(filter), std::move(values),
                                           std::vector<std::string>{});

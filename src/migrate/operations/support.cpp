@@ -56,7 +56,7 @@ namespace detail {
 
 void check_path(std::string_view path, std::string_view where) {
   auto refuse = [&](const std::string& why) {
-    throw InvalidRequestError(std::string(where) + ": field path '" + std::string(path) + "' " + why);
+    throw InvalidRequestError(std::string(where) + ": field path '" + printable(path) + "' " + why);
   };
   if (path.empty()) refuse("is empty");
   std::size_t start = 0;
@@ -74,9 +74,35 @@ void check_path(std::string_view path, std::string_view where) {
 void check_collection_name(std::string_view name, std::string_view where) {
   if (name.empty()) throw InvalidRequestError(std::string(where) + ": the collection name is empty");
   if (name.find('$') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
-    throw InvalidRequestError(std::string(where) + ": collection name '" + std::string(name) +
+    throw InvalidRequestError(std::string(where) + ": collection name '" + printable(name) +
                               "' contains '$' or a NUL byte");
   }
+  // The changelog, the lock, the backups (all "_mongo_orm_...") and the quarantines hold what
+  // the runner and the undos rely on: a migration changing them would change history.
+  if (name.starts_with("_mongo_orm_") || name.ends_with("_quarantine")) {
+    throw InvalidRequestError(std::string(where) + ": collection '" + std::string(name) +
+                              "' belongs to mongo_orm (its changelog, lock, a backup or a quarantine): "
+                              "migrations may not change it");
+  }
+}
+
+void check_literal(bson::DocumentView value, std::string_view where, const std::string& path, bool is_array) {
+  for (bson::Element e : value) {
+    std::string here = path + (is_array ? "[" + std::string(e.key()) + "]" : "." + std::string(e.key()));
+    if (!is_array && e.key().starts_with("$")) {
+      throw InvalidRequestError(std::string(where) + ": the value at '" + here + "' has the key '" + printable(e.key()) +
+                                "', which the server would read as an operator; values are stored as given, "
+                                "so a key may not start with '$'");
+    }
+    if (e.type() == bson::Type::document) check_literal(e.as_document(), where, here, false);
+    if (e.type() == bson::Type::array) check_literal(e.as_array(), where, here, true);
+  }
+}
+
+void check_literal(const bson::Value& value, std::string_view where, const std::string& path) {
+  bson::Element e = value.get();
+  if (e.type() == bson::Type::document) check_literal(e.as_document(), where, path, false);
+  if (e.type() == bson::Type::array) check_literal(e.as_array(), where, path, true);
 }
 
 bson::Document both(bson::DocumentView a, bson::DocumentView b) {
@@ -564,9 +590,13 @@ int64_t Quarantine::move(const Collection& source,
                           .extract());
   }
   insert_keeping_existing(quarantine_, entries);
-  BulkWrite deletes = source.bulk_write(false);
-  for (const auto& entry : documents) deletes.delete_one(id_of(entry.first));
-  return deletes.execute().deleted_count;
+  // One statement for the batch: FerretDB 1.x scans the collection once per delete statement.
+  bson::Document in = bson::Builder{}.append("_id", [&](bson::Builder& f) {
+    f.append("$in", [&](bson::ArrayBuilder& ids) {
+      for (const auto& entry : documents) ids.append(entry.first["_id"]);
+    });
+  }).extract();
+  return source.delete_many(in).deleted_count;
 }
 
 BatchTotals Quarantine::restore(const StepContext& context, const Collection& source, const std::string& label) const {
@@ -580,19 +610,71 @@ BatchTotals Quarantine::restore(const StepContext& context, const Collection& so
   });
 }
 
-std::vector<bson::Document> duplicate_groups_pipeline(bson::DocumentView keys) {
-  std::vector<bson::Document> pipeline;
-  pipeline.push_back(bson::Builder{}
-                         .append("$group",
-                                 [&](bson::Builder& g) {
-                                   g.append("_id", [&](bson::Builder& id) {
-                                     for (const auto& key : keys) id.append(key.key(), "$" + std::string(key.key()));
-                                   });
-                                   g.append("n", [](bson::Builder& n) { n.append("$sum", 1); });
-                                 })
-                         .extract());
-  pipeline.push_back(bson::from_json(R"({"$match": {"n": {"$gt": 1}}})"));
-  return pipeline;
+int compare_values(const bson::Element& a, const bson::Element& b) {
+  if (auto x = a.number(), y = b.number(); x && y) return *x < *y ? -1 : *x > *y ? 1 : 0;
+  if (a.type() != b.type()) return static_cast<int>(a.type()) < static_cast<int>(b.type()) ? -1 : 1;
+  switch (a.type()) {
+    case bson::Type::string: return a.as_string().compare(b.as_string());
+    case bson::Type::date_time: {
+      int64_t x = a.as_date_time().millis(), y = b.as_date_time().millis();
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case bson::Type::object_id: return a.as_object_id().to_hex().compare(b.as_object_id().to_hex());
+    default: {
+      auto x = a.value_bytes(), y = b.value_bytes();
+      if (std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end())) return -1;
+      return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin()) ? 0 : 1;
+    }
+  }
+}
+
+namespace {
+
+// Whether two documents hold the same values under `keys`, as a unique index compares them: a
+// missing key as null, numbers by value whatever their type (1, 1.0 and 1L are one).
+bool same_keys(bson::DocumentView keys, bson::DocumentView a, bson::DocumentView b) {
+  for (const auto& k : keys) {
+    auto x = a.find_path(k.key()), y = b.find_path(k.key());
+    bool x_null = !x || x->type() == bson::Type::null || x->type() == bson::Type::undefined;
+    bool y_null = !y || y->type() == bson::Type::null || y->type() == bson::Type::undefined;
+    if (x_null || y_null) {
+      if (x_null != y_null) return false;
+      continue;
+    }
+    if (compare_values(*x, *y) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void for_each_duplicate_group(const Collection& collection, bson::DocumentView keys, const std::vector<std::string>& fields,
+                              int32_t batch, const std::function<void(int64_t)>& progress,
+                              const std::function<void(std::vector<bson::Document>&)>& fn) {
+  bson::Builder projection, order;
+  projection.append("_id", 1);
+  for (const auto& key : keys) {
+    projection.append(key.key(), 1);
+    order.append(key.key(), 1);
+  }
+  order.append("_id", 1);
+  for (const std::string& field : fields) {
+    if (!keys.contains(field) && field != "_id") projection.append(field, 1);
+  }
+  std::vector<bson::Document> group;
+  auto close = [&] {
+    if (group.size() >= 2) fn(group);
+    group.clear();
+  };
+  FindOptions find{.sort = order.extract(), .projection = projection.extract(), .batch_size = std::max(batch, 1),
+                   .allow_disk_use = true};
+  int64_t read = 0;
+  for (bson::DocumentView member : collection.find({}, find)) {
+    if (!group.empty() && !same_keys(keys, group.front(), member)) close();
+    group.emplace_back(member);
+    if (progress && ++read % std::max(batch, 1) == 0) progress(read);
+  }
+  close();
 }
 
 IndexModel index_model_from_spec(bson::DocumentView spec) {

@@ -17,7 +17,13 @@ namespace mongo_orm::migrate::detail {
 // Refuses a field path a user could turn into an operator or that names nothing: empty, an
 // empty segment, or a segment starting with '$'. `where` names the operation.
 void check_path(std::string_view path, std::string_view where);
+// Refuses an empty name, '$' or a NUL byte, and the collections of mongo_orm itself.
 void check_collection_name(std::string_view name, std::string_view where);
+// Refuses a value to be stored (a default, a field's new value) holding a key that starts with
+// '$' at any depth: the server would read it as an operator (or refuse it half way through a
+// run). `path` names the value in the message ("default", "values.status").
+void check_literal(const bson::Value& value, std::string_view where, const std::string& path);
+void check_literal(bson::DocumentView value, std::string_view where, const std::string& path, bool is_array);
 
 // {$and: [a, b]}, or the one that is not empty.
 bson::Document both(bson::DocumentView a, bson::DocumentView b);
@@ -119,7 +125,18 @@ class Quarantine {
 
 // [{$group: {_id: {<key>: "$<key>", ...}, n: {$sum: 1}}}, {$match: {n: {$gt: 1}}}]: the
 // values held by more than one document.
-std::vector<bson::Document> duplicate_groups_pipeline(bson::DocumentView keys);
+// Orders two values: numbers by value whatever their type, other values of different BSON types
+// by type number, strings by bytes.
+int compare_values(const bson::Element& a, const bson::Element& b);
+// Every group of two or more documents holding the same values under `keys` (as a unique index
+// compares them), members in _id order, read with _id, the keys and `fields`: one pass over the
+// collection sorted by the keys, holding only the current group, so memory stays flat. A $group
+// answers in time on MongoDB but not on FerretDB 1.x (22 s for 20,000 documents of 10,000
+// values, growing with the square of the groups); the sorted pass is one scan on both.
+// `progress` (if set) is told how many documents were read, every `batch`.
+void for_each_duplicate_group(const Collection& collection, bson::DocumentView keys, const std::vector<std::string>& fields,
+                              int32_t batch, const std::function<void(int64_t)>& progress,
+                              const std::function<void(std::vector<bson::Document>&)>& fn);
 
 // An index as listIndexes describes it, ready to create again (keys and options).
 IndexModel index_model_from_spec(bson::DocumentView spec);

@@ -158,6 +158,7 @@ class ConvertType final : public Operation {
     if (options_.on_failure == OnConversionFailure::set_default && !options_.default_value) {
       throw InvalidRequestError("convert_type " + collection_ + "." + path_ + ": set_default needs a default_value");
     }
+    if (options_.default_value) detail::check_literal(*options_.default_value, "convert_type " + collection_ + "." + path_, "default");
     if (options_.quarantine_collection.empty()) options_.quarantine_collection = collection_ + "_quarantine";
   }
   std::string name() const override {
@@ -766,70 +767,35 @@ class DedupeForUnique final : public Operation {
   bool transactional() const override { return false; }
 
  private:
-  // The values of the keys in a document, null for a missing one, as text.
-  std::string key_text(bson::DocumentView document) const {
-    bson::Builder key;
-    for (const auto& k : keys_) {
-      if (auto value = document.find_path(k.key()); value && value->type() != bson::Type::undefined) {
-        key.append(k.key(), *value);
-      } else {
-        key.append(k.key(), bson::Null{});
-      }
-    }
-    return bson::to_canonical_json(key.view());
-  }
-
-  // Every group of documents sharing the keys, the one to keep first. The server counts the
-  // groups ($group with $sum); the members of the duplicated ones are read back by their key
-  // values, a few hundred groups per query, with only _id, the keys and the `by` field.
+  // Every group of documents sharing the keys, the one to keep first (see
+  // detail::for_each_duplicate_group), with progress told every batch.
   void for_each_group(const StepContext& context, const std::function<void(std::vector<bson::Document>&)>& fn) const {
-    std::vector<bson::Document> pipeline = detail::duplicate_groups_pipeline(keys_);
     Collection target = context.database.collection(collection_);
-    std::vector<bson::Document> duplicated;
-    for (bson::DocumentView group : target.aggregate(pipeline)) duplicated.emplace_back(group["_id"].as_document());
-
-    bson::Builder projection;
-    projection.append("_id", 1);
-    for (const auto& key : keys_) projection.append(key.key(), 1);
-    if (!options_.by.empty()) projection.append(options_.by, 1);
-    bson::Document fields = projection.extract();
-    constexpr std::size_t groups_per_query = 200;
-    for (std::size_t start = 0; start < duplicated.size(); start += groups_per_query) {
-      std::size_t end = std::min(duplicated.size(), start + groups_per_query);
-      bson::Document filter = bson::Builder{}.append("$or", [&](bson::ArrayBuilder& any) {
-        for (std::size_t i = start; i < end; ++i) {
-          any.append([&](bson::Builder& match) {
-            for (const auto& key : keys_) {
-              auto value = duplicated[i].view().find(key.key());
-              match.append(key.key(), [&](bson::Builder& eq) {
-                if (value) {
-                  eq.append("$eq", *value);
-                } else {
-                  eq.append("$eq", bson::Null{});
-                }
-              });
-            }
-          });
-        }
-      }).extract();
-      std::map<std::string, std::vector<bson::Document>> groups;
-      for (bson::DocumentView member : target.find(filter, {.projection = bson::Document(fields)})) {
-        groups[key_text(member)].emplace_back(member);
-      }
-      for (auto& [key, members] : groups) {
-        if (members.size() < 2) continue;
-        sort_for_keeping(members);
-        fn(members);
-      }
+    Progress progress{name() + " (finding duplicates)", 0, -1, {}};
+    auto started = std::chrono::steady_clock::now();
+    std::function<void(int64_t)> told;
+    if (context.progress) {
+      progress.total = target.estimated_document_count();
+      told = [&](int64_t read) {
+        progress.done = read;
+        progress.elapsed = std::chrono::steady_clock::now() - started;
+        context.progress(progress);
+      };
     }
+    std::vector<std::string> also;
+    if (!options_.by.empty()) also.push_back(options_.by);
+    detail::for_each_duplicate_group(target, keys_, also, context.batch.size, told, [&](std::vector<bson::Document>& group) {
+      sort_for_keeping(group);
+      fn(group);
+    });
   }
 
   void sort_for_keeping(std::vector<bson::Document>& members) const {
-    auto id_less = [](const bson::Document& a, const bson::Document& b) { return compare(a["_id"], b["_id"]) < 0; };
+    auto id_less = [](const bson::Document& a, const bson::Document& b) { return detail::compare_values(a["_id"], b["_id"]) < 0; };
     auto by_less = [&](const bson::Document& a, const bson::Document& b) {
       auto x = a.find_path(options_.by), y = b.find_path(options_.by);
       if (!x || !y) return !x && y;
-      return compare(*x, *y) < 0;
+      return detail::compare_values(*x, *y) < 0;
     };
     std::sort(members.begin(), members.end(), id_less);
     switch (options_.keep) {
@@ -839,21 +805,6 @@ class DedupeForUnique final : public Operation {
       case Keep::lowest: std::stable_sort(members.begin(), members.end(), by_less); break;
     }
   }
-  // Orders two values of the same kind; values of different BSON types order by type number.
-  static int compare(const bson::Element& a, const bson::Element& b) {
-    if (auto x = a.number(), y = b.number(); x && y) return *x < *y ? -1 : *x > *y ? 1 : 0;
-    if (a.type() != b.type()) return static_cast<int>(a.type()) < static_cast<int>(b.type()) ? -1 : 1;
-    switch (a.type()) {
-      case bson::Type::string: return a.as_string().compare(b.as_string());
-      case bson::Type::date_time: return a.as_date_time().millis() < b.as_date_time().millis() ? -1 : a.as_date_time().millis() > b.as_date_time().millis() ? 1 : 0;
-      case bson::Type::object_id: return a.as_object_id().to_hex().compare(b.as_object_id().to_hex());
-      default: {
-        auto x = a.value_bytes(), y = b.value_bytes();
-        return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end()) ? -1 : (x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin())) ? 0 : 1;
-      }
-    }
-  }
-
   std::string collection_;
   bson::Document keys_;
   DedupeOptions options_;
