@@ -139,13 +139,15 @@ int run(int argc, char** argv, const migrate::Registry& registry, const migrate:
       "doctor", "Connect and report the server kind, version, topology and capabilities");
   doctor_cmd->add_option("--uri", uri,
                          "MongoDB URI (default: $MONGODB_URI, else the embedded local server, "
-                         "started if needed)");
+                         "started if needed)")
+      ->check(non_empty_uri());
   doctor_cmd->add_flag("--json", json, "Print the report as JSON");
 
   std::string ping_uri;
   int32_t timeout_ms = default_selection_timeout_ms;
   auto* ping_cmd = app.add_subcommand("ping", "Exit 0 when the server answers a ping");
-  ping_cmd->add_option("--uri", ping_uri, "MongoDB URI (default: $MONGODB_URI, else the embedded local server)");
+  ping_cmd->add_option("--uri", ping_uri, "MongoDB URI (default: $MONGODB_URI, else the embedded local server)")
+      ->check(non_empty_uri());
   ping_cmd->add_option("--timeout-ms", timeout_ms, "Server selection timeout in milliseconds");
 
   std::function<int()> migrate_action = add_migrate_commands(app, registry, models);

@@ -84,7 +84,9 @@ std::string ensure_embedded_server() {
 std::string resolve_uri(const std::string& explicit_uri) {
   if (!explicit_uri.empty()) return explicit_uri;
   if (const char* env = std::getenv("MONGODB_URI"); env && *env) return env;
-  return ensure_embedded_server();
+  std::string uri = ensure_embedded_server();
+  std::cerr << "mongo-orm: no --uri and no $MONGODB_URI: using the embedded server at " << uri << "\n";
+  return uri;
 }
 
 }  // namespace mongo_orm::cli

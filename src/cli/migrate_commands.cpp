@@ -318,13 +318,23 @@ int print_verify(const migrate::VerifyReport& report, bool json) {
 
 }  // namespace
 
+CLI::Validator non_empty_uri() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (!text.empty()) return {};
+        return "is empty: give a MongoDB URI, or leave --uri out to use $MONGODB_URI or the embedded server";
+      },
+      "URI");
+}
+
 std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry& registry,
                                           const migrate::ModelSet& models) {
   auto options = std::make_shared<MigrateOptions>();
   auto* migrate_cmd = app.add_subcommand("migrate", "Versioned schema and data migrations");
   migrate_cmd->require_subcommand(1);
   migrate_cmd->add_option("--uri", options->uri,
-                          "MongoDB URI (default: $MONGODB_URI, else the embedded local server)");
+                          "MongoDB URI (default: $MONGODB_URI, else the embedded local server)")
+      ->check(non_empty_uri());
   migrate_cmd->add_option("--database", options->database, "Database to migrate (default: the one the URI names)");
   migrate_cmd->add_option("--lock-wait-ms", options->lock_wait_ms,
                           "How long to wait for another runner's lock before giving up (default: one lease, 30000)")

@@ -15,4 +15,8 @@ namespace mongo_orm::cli {
 std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry& registry,
                                           const migrate::ModelSet& models);
 
+// Refuses an empty --uri (a usage error): only a URI left out falls back to $MONGODB_URI, then
+// to the embedded server.
+CLI::Validator non_empty_uri();
+
 }  // namespace mongo_orm::cli

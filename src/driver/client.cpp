@@ -138,6 +138,16 @@ Client::Client(std::string_view uri_text, const ClientOptions& options) {
     mongoc_uri_set_option_as_int32(state->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
                                    *options.server_selection_timeout_ms);
   }
+  // A server that accepts connections but never answers holds the first handshake for
+  // connectTimeoutMS (10 s by default), whatever serverSelectionTimeoutMS says: unless the URI
+  // sets it, the connect timeout is no longer than the selection timeout.
+  if (!mongoc_uri_has_option(state->uri, MONGOC_URI_CONNECTTIMEOUTMS) &&
+      mongoc_uri_has_option(state->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
+    int32_t selection = mongoc_uri_get_option_as_int32(state->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 0);
+    if (selection > 0 && selection < 10000) {
+      mongoc_uri_set_option_as_int32(state->uri, MONGOC_URI_CONNECTTIMEOUTMS, selection);
+    }
+  }
   if (options.max_pool_size && !mongoc_uri_has_option(state->uri, MONGOC_URI_MAXPOOLSIZE)) {
     mongoc_uri_set_option_as_int32(state->uri, MONGOC_URI_MAXPOOLSIZE, *options.max_pool_size);
   }

@@ -2,6 +2,11 @@
 // credentials never printed.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <chrono>
 #include <sstream>
@@ -96,6 +101,39 @@ TEST(Doctor, MasksSecretBearingUriOptionsInTextAndJson) {
   std::string lower = run.both();
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   EXPECT_EQ(lower.find("ssw0rd"), std::string::npos) << run.both();
+}
+
+// A server that accepts connections and never answers: the URI's serverSelectionTimeoutMS bounds
+// the wait (libmongoc alone would hold the handshake for its 10 s connect timeout).
+TEST(Doctor, HonoursTheUrisSelectionTimeoutAgainstAServerThatNeverAnswers) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(listener, 16), 0);  // the kernel accepts; nothing ever answers
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::string uri = "mongodb://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/db?serverSelectionTimeoutMS=1500";
+  for (const std::string& command : {"ping --uri '" + uri + "'", "migrate --uri '" + uri + "' status"}) {
+    auto start = std::chrono::steady_clock::now();
+    CliRun run = run_cli(command);
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(run.exit_code, 1) << command << ": " << run.both();
+    EXPECT_LT(took, std::chrono::milliseconds(4000)) << command << " waited past the URI's 1500 ms: " << run.both();
+  }
+  close(listener);
+}
+
+// An empty --uri is a usage error, never the embedded server; only a URI left out falls back.
+TEST(Cli, AnEmptyUriIsAUsageError) {
+  for (const char* command : {"doctor --uri ''", "ping --uri ''", "migrate --uri '' status"}) {
+    CliRun run = run_cli(command);
+    EXPECT_EQ(run.exit_code, 2) << command << ": " << run.both();
+    EXPECT_NE(run.errors.find("--uri"), std::string::npos) << command << ": " << run.both();
+    EXPECT_NE(run.errors.find("is empty"), std::string::npos) << command << ": " << run.both();
+  }
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {

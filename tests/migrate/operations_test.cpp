@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "mongo_orm/migrate/runner.hpp"
 #include "mongo_orm/migrate/testing.hpp"
 #include "migrate/migration_test.hpp"
@@ -357,6 +359,8 @@ TEST_F(OperationsTest, DedupeForUniqueGroupsAsTheUniqueIndexCompares) {
   EXPECT_FALSE(told.empty()) << "progress while finding duplicates";
   runner.down({.all = true});
   EXPECT_EQ(difference(before, snapshot(db)), "");
+  std::vector<std::string> names = db.list_collection_names();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "users_quarantine"), 0) << "the emptied quarantine is dropped";
 }
 
 TEST_F(OperationsTest, CopyCollectionTransformsInBatchesAndUndoDeletesOnlyTheCopies) {

@@ -246,12 +246,19 @@ BatchTotals for_each_batch(const StepContext& context, const Collection& collect
     // A bulk write runs once, so every attempt fills a new one; an attempt after a failure
     // writes only the documents the failed one did not change (all of them again when the
     // loop leaves its source alone).
-    bool first = true;
+    int attempts = 0;
     std::optional<BulkWriteResult> sent = with_retries(context, label, [&]() -> std::optional<BulkWriteResult> {
-      if (std::exchange(first, false) || !journaled) return write(batch);
+      if (attempts++ == 0 || !journaled) return write(batch);
       return write(still_as_read(checkpoint.pending_ids, checkpoint.pending_hashes));
     });
-    if (sent) {
+    if (journaled && attempts > 1) {
+      // The failed attempts may have changed documents before they failed, and the last one
+      // counts only what it changed: what the batch changed is every document no longer as read.
+      int64_t unchanged = static_cast<int64_t>(
+          with_retries(context, label, [&] { return still_as_read(checkpoint.pending_ids, checkpoint.pending_hashes); }).size());
+      totals.modified += static_cast<int64_t>(batch.size()) - unchanged;
+      ++totals.batches;
+    } else if (sent) {
       const BulkWriteResult& result = *sent;
       totals.modified += result.modified_count + result.upserted_count;
       totals.inserted += result.inserted_count;
@@ -601,13 +608,25 @@ int64_t Quarantine::move(const Collection& source,
 
 BatchTotals Quarantine::restore(const StepContext& context, const Collection& source, const std::string& label) const {
   bson::Document mine = bson::Builder{}.append("migration", context_.migration).append("operation", operation_).extract();
-  return for_each_batch(context, quarantine_, mine, label, [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
-    std::vector<bson::Document> originals;
-    originals.reserve(batch.size());
-    for (const bson::Document& entry : batch) originals.emplace_back(entry["document"].as_document());
-    insert_keeping_existing(source, originals);
-    for (const bson::Document& entry : batch) writes.delete_one(id_of(entry));
-  });
+  BatchTotals totals =
+      for_each_batch(context, quarantine_, mine, label, [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
+        std::vector<bson::Document> originals;
+        originals.reserve(batch.size());
+        for (const bson::Document& entry : batch) originals.emplace_back(entry["document"].as_document());
+        insert_keeping_existing(source, originals);
+        for (const bson::Document& entry : batch) writes.delete_one(id_of(entry));
+      });
+  // Emptied, it goes, so that an up and its down leave no collection behind; a handle outside
+  // any transaction's session, which by the time it runs is over.
+  auto drop_if_empty = [quarantine = context.database.client().database(context.database.name()).collection(name_)] {
+    if (quarantine.count_documents({}) == 0) quarantine.drop();
+  };
+  if (context.after_commit) {
+    context.after_commit->push_back(drop_if_empty);
+  } else {
+    drop_if_empty();
+  }
+  return totals;
 }
 
 int compare_values(const bson::Element& a, const bson::Element& b) {

@@ -113,7 +113,8 @@ class Quarantine {
   const std::string& name() const noexcept { return name_; }
   // Moves documents of `source` (copied first, then deleted by _id); returns how many moved.
   int64_t move(const Collection& source, const std::vector<std::pair<bson::Document, std::string>>& documents) const;
-  // Moves every document this operation quarantined back into `source`.
+  // Moves every document this operation quarantined back into `source`; drops the quarantine
+  // collection when that leaves it empty (after the commit, in a transaction).
   BatchTotals restore(const StepContext& context, const Collection& source, const std::string& label) const;
 
  private:
@@ -123,8 +124,6 @@ class Quarantine {
   Collection quarantine_;
 };
 
-// [{$group: {_id: {<key>: "$<key>", ...}, n: {$sum: 1}}}, {$match: {n: {$gt: 1}}}]: the
-// values held by more than one document.
 // Orders two values: numbers by value whatever their type, other values of different BSON types
 // by type number, strings by bytes.
 int compare_values(const bson::Element& a, const bson::Element& b);
