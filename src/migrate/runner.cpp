@@ -202,7 +202,7 @@ std::vector<Runner::Scheduled> Runner::to_revert(const DownTarget& target, const
     if (target.steps && static_cast<int>(chosen.size()) >= *target.steps) break;
     auto found = state.find(m->version);
     if (const ChangelogEntry* down = stopped_run(state, m->version, Direction::down)) {
-      chosen.push_back({m, Direction::down, undone_steps_of(*down), down->undone_steps.has_value()});
+      chosen.push_back({m, Direction::down, undone_steps_of(*down)});  // finished as it began
     } else if (const ChangelogEntry* up = stopped_run(state, m->version, Direction::up)) {
       chosen.push_back({m, Direction::down, steps_begun(*m, *up), true});
     } else if (found != state.end() && found->second.applied) {

@@ -772,6 +772,36 @@ TEST_F(OperationsTest, AFailedRunsPartialWorkIsUndoneFromItsBackups) {
   }
 }
 
+// A down over a failed up undoes that run's partial work; when that undo itself fails part way,
+// the next down finishes it (with the same steps), and the version is pending.
+TEST_F(OperationsTest, AnUndoOfAFailedUpThatFailsIsFinishedByTheNextDown) {
+  load("users", {R"({"_id": 1, "name": "a"})", R"({"_id": 2, "name": "b", "touched": "before"})"});
+  Snapshot before = snapshot(db);
+  static bool undo_fails = true;
+  undo_fails = true;
+  Registry registry;
+  registry.add({.version = "1", .description = "fails half way",
+                .steps = {ops::set_fields("users", {}, from_json(R"({"touched": true})")),
+                          with_inverse(ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+                                         throw std::runtime_error("boom");
+                                       }, {.strategy = ops::TransformStrategy::in_place}),
+                                       ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+                                         if (undo_fails) throw std::runtime_error("the undo stops");
+                                         return std::nullopt;
+                                       }, {.label = "nothing to put back", .strategy = ops::TransformStrategy::in_place}))}});
+  Runner runner(db, registry, {.transaction_limit = 0});
+  EXPECT_THROW(runner.up(), MigrationError);
+  EXPECT_THROW(runner.down({.all = true}), MigrationError) << "the undo of the partial work fails";
+  ASSERT_EQ(runner.history().back().direction, Direction::down);
+  EXPECT_EQ(runner.history().back().undone_steps, std::optional<int64_t>(2));
+  undo_fails = false;
+  RunReport report = runner.down({.all = true});
+  ASSERT_EQ(report.runs.size(), 1u);
+  EXPECT_EQ(report.runs[0].status, RunStatus::rolled_back);
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+  EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending);
+}
+
 // A failed run whose steps cannot be undone is refused, naming the step, and nothing is touched.
 TEST_F(OperationsTest, AFailedRunThatCannotBeUndoneIsRefusedNamingTheStep) {
   load("users", {R"({"_id": 1, "email": "A@X"})"});
