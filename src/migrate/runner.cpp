@@ -100,17 +100,13 @@ std::vector<Drift> Runner::validate(const State& states) const {
   return drifts;
 }
 
-std::vector<const Migration*> Runner::applied_in_order(const State& state) const {
-  std::vector<const Migration*> applied;
-  for (const Migration* m : registry_.ordered()) {
-    if (auto it = state.find(m->version); it != state.end() && it->second.applied) applied.push_back(m);
-  }
-  return applied;
-}
-
 namespace {
 
 using StateMap = std::map<std::string, VersionState>;
+
+// Whether a run stopped part way: failed, or left 'running' (asked under the lock, which no live
+// runner then holds).
+bool stopped(const ChangelogEntry& run) { return run.status == RunStatus::failed || run.status == RunStatus::running; }
 
 // The last run of `version` when it stopped part way going `direction`: failed, or left
 // 'running' by a process that is gone (asked under the lock, which no live runner then holds).
@@ -119,8 +115,7 @@ const ChangelogEntry* stopped_run(const StateMap& state, const std::string& vers
   auto it = state.find(version);
   if (it == state.end() || !it->second.last) return nullptr;
   const ChangelogEntry& last = *it->second.last;
-  bool stopped = last.status == RunStatus::failed || last.status == RunStatus::running;
-  if (!stopped || last.direction != direction || last.in_transaction) return nullptr;
+  if (!stopped(last) || last.direction != direction || last.in_transaction) return nullptr;
   return &last;
 }
 
@@ -500,8 +495,7 @@ RunReport Runner::undo_failed(const std::string& version) {
   if (const ChangelogEntry* undo = stopped_run(state, version, Direction::down); undo && undo->undone_steps) {
     return run_all({{m, Direction::down, undone_steps_of(*undo)}}, *lock, state);
   }
-  bool stopped = last.status == RunStatus::failed || last.status == RunStatus::running;  // running: under our lock, interrupted
-  if (last.direction != Direction::up || !stopped) {
+  if (last.direction != Direction::up || !stopped(last)) {
     throw MigrationError(refusing + "its last run is a " + std::string(to_string(last.direction)) + " that is " +
                          std::string(to_string(last.status)) + ", not a failed or interrupted up (down reverts what is applied)");
   }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "mongo_orm/migrate/runner.hpp"
 #include "mongo_orm/migrate/testing.hpp"
@@ -739,21 +740,29 @@ TEST_F(OperationsTest, WithoutTransactionsAFailedRunKeepsItsBackupsAndIsRecorded
   EXPECT_EQ(runner.status()[0].status, MigrationStatus::failed);
 }
 
-// A run that failed part way is undone from its backups: the step it finished and the one it
-// failed in, newest first; then the version is pending again and nothing of it is left.
-TEST_F(OperationsTest, AFailedRunsPartialWorkIsUndoneFromItsBackups) {
-  load("users", {R"({"_id": 1, "name": "a"})", R"({"_id": 2, "name": "b", "touched": "before"})"});
-  Snapshot before = snapshot(db);
-  // The step that fails has an undo of its own (here: nothing to put back), so both can be undone.
+// Migration 1: a set_fields, then a transform that throws, whose undo (nothing to put back) first
+// calls `in_undo` for each document.
+Registry fails_half_way(std::function<void()> in_undo) {
   Registry registry;
   registry.add({.version = "1", .description = "fails half way",
                 .steps = {ops::set_fields("users", {}, from_json(R"({"touched": true})")),
                           with_inverse(ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
                                          throw std::runtime_error("boom");
                                        }, {.strategy = ops::TransformStrategy::in_place}),
-                                       ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
+                                       ops::transform("users", {}, [in_undo](bson::DocumentView) -> std::optional<bson::Document> {
+                                         in_undo();
                                          return std::nullopt;
                                        }, {.label = "nothing to put back", .strategy = ops::TransformStrategy::in_place}))}});
+  return registry;
+}
+
+// A run that failed part way is undone from its backups: the step it finished and the one it
+// failed in, newest first; then the version is pending again and nothing of it is left.
+TEST_F(OperationsTest, AFailedRunsPartialWorkIsUndoneFromItsBackups) {
+  load("users", {R"({"_id": 1, "name": "a"})", R"({"_id": 2, "name": "b", "touched": "before"})"});
+  Snapshot before = snapshot(db);
+  // The step that fails has an undo of its own (here: nothing to put back), so both can be undone.
+  Registry registry = fails_half_way([] {});
   Runner runner(db, registry, {.transaction_limit = 0});
   EXPECT_THROW(runner.undo_failed("1"), MigrationError) << "it has never run";
   EXPECT_THROW(runner.up(), MigrationError);
@@ -777,18 +786,10 @@ TEST_F(OperationsTest, AFailedRunsPartialWorkIsUndoneFromItsBackups) {
 TEST_F(OperationsTest, AnUndoOfAFailedUpThatFailsIsFinishedByTheNextDown) {
   load("users", {R"({"_id": 1, "name": "a"})", R"({"_id": 2, "name": "b", "touched": "before"})"});
   Snapshot before = snapshot(db);
-  static bool undo_fails = true;
-  undo_fails = true;
-  Registry registry;
-  registry.add({.version = "1", .description = "fails half way",
-                .steps = {ops::set_fields("users", {}, from_json(R"({"touched": true})")),
-                          with_inverse(ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
-                                         throw std::runtime_error("boom");
-                                       }, {.strategy = ops::TransformStrategy::in_place}),
-                                       ops::transform("users", {}, [](bson::DocumentView) -> std::optional<bson::Document> {
-                                         if (undo_fails) throw std::runtime_error("the undo stops");
-                                         return std::nullopt;
-                                       }, {.label = "nothing to put back", .strategy = ops::TransformStrategy::in_place}))}});
+  bool undo_fails = true;
+  Registry registry = fails_half_way([&] {
+    if (undo_fails) throw std::runtime_error("the undo stops");
+  });
   Runner runner(db, registry, {.transaction_limit = 0});
   EXPECT_THROW(runner.up(), MigrationError);
   EXPECT_THROW(runner.down({.all = true}), MigrationError) << "the undo of the partial work fails";

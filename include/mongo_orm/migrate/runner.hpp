@@ -159,7 +159,6 @@ class Runner {
   // The same, from a state already read (one read of the changelog serves a whole command).
   std::vector<Drift> validate(const State& state) const;
   std::vector<PreflightCheck> preflight(const std::vector<Scheduled>& work, const State& state) const;
-  std::vector<const Migration*> applied_in_order(const State& state) const;
   // What up runs: first the downs left stopped part way in its range, finished newest first
   // (their versions then go up again), then the pending migrations up to `to`, in order.
   std::vector<Scheduled> to_apply(const std::optional<std::string>& to, const State& state) const;
