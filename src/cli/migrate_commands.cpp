@@ -353,6 +353,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   history_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* validate_cmd = migrate_cmd->add_subcommand(
       "validate", "Report applied migrations whose definition changed (exit 1 when there is drift)");
+  validate_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* plan_cmd = migrate_cmd->add_subcommand(
       "plan", "Dry run: what up would touch, conflicts, irreversible steps, batches (exit 0 nothing pending, 1 pending, 2 problem)");
   plan_cmd->add_option("--to", options->to, "Stop after this version");
@@ -373,8 +374,10 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   verify_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* round_trip_cmd = migrate_cmd->add_subcommand(
       "round-trip", "On a temporary copy of the database: up, down, up, and compare the documents");
+  round_trip_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* create_cmd = migrate_cmd->add_subcommand("create", "Write a new JSON migration file into --dir (default migrations/)");
   create_cmd->add_option("name", options->name, "What the migration does")->required();
+  create_cmd->add_flag("--json", options->json, "Print the file written as JSON");
   auto* baseline_cmd = migrate_cmd->add_subcommand(
       "baseline", "Record migrations up to VERSION as applied without running them");
   baseline_cmd->alias("stamp");
@@ -386,6 +389,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   undo_failed_cmd->add_flag("--json", options->json, "Print what ran as JSON");
   auto* unlock_cmd = migrate_cmd->add_subcommand("unlock", "Free the migration lock of a runner that is gone");
   unlock_cmd->add_flag("--force", options->force, "Required: confirms the holder is gone")->required();
+  unlock_cmd->add_flag("--json", options->json, "Print as JSON");
 
   // Options of `migrate` may also follow the subcommand: `migrate up --batch-size 500`.
   for (CLI::App* sub : migrate_cmd->get_subcommands({})) sub->fallthrough();
@@ -394,7 +398,11 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     if (!*migrate_cmd) return -1;
     if (*create_cmd) {
       auto file = migrate::create_migration_file(options->directory.empty() ? "migrations" : options->directory, options->name);
-      std::cout << "created " << file.string() << "\n";
+      if (options->json) {
+        std::cout << bson::to_relaxed_json(bson::Builder{}.append("created", file.string()).view()) << "\n";
+      } else {
+        std::cout << "created " << file.string() << "\n";
+      }
       return exit_ok;
     }
     if (*down_cmd && options->to.empty() && options->steps == 0 && !options->all) {
@@ -433,6 +441,21 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     if (*history_cmd) return print_history(runner, options->json);
     if (*validate_cmd) {
       auto drifts = runner.validate();
+      if (options->json) {
+        bson::Builder out;
+        out.append("ok", drifts.empty());
+        out.append("drift", [&](bson::ArrayBuilder& list) {
+          for (const auto& d : drifts) {
+            list.append([&](bson::Builder& b) {
+              b.append("version", d.version).append("applied_checksum", d.applied_checksum)
+                  .append("defined", !d.current_checksum.empty());
+              if (!d.current_checksum.empty()) b.append("current_checksum", d.current_checksum);
+            });
+          }
+        });
+        std::cout << bson::to_relaxed_json(out.view()) << "\n";
+        return drifts.empty() ? exit_ok : exit_failure;
+      }
       for (const auto& d : drifts) {
         std::cout << d.version << ": applied with checksum " << d.applied_checksum << ", "
                   << (d.current_checksum.empty() ? "no longer defined" : "now " + d.current_checksum) << "\n";
@@ -458,7 +481,15 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     if (*round_trip_cmd) {
       auto result = migrate::round_trip_on_copy(database, combined, runner_options);
       printer->finish();
-      std::cout << result.describe() << "\n";
+      if (options->json) {
+        bson::Builder out;
+        out.append("ok", result.ok()).append("exercised", result.exercised());
+        out.append("applied", [&](bson::ArrayBuilder& list) { for (const auto& v : result.applied) list.append(v); });
+        out.append("after_down", result.after_down).append("after_second_up", result.after_second_up);
+        std::cout << bson::to_relaxed_json(out.view()) << "\n";
+      } else {
+        std::cout << result.describe() << "\n";
+      }
       return result.ok() ? exit_ok : exit_failure;  // nothing exercised is no pass
     }
     if (*down_cmd) {
@@ -483,7 +514,11 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     }
     if (*unlock_cmd) {
       bool freed = migrate::LeaseLock::force_unlock(database);
-      std::cout << (freed ? "the migration lock was freed\n" : "the migration lock was not held\n");
+      if (options->json) {
+        std::cout << bson::to_relaxed_json(bson::Builder{}.append("freed", freed).view()) << "\n";
+      } else {
+        std::cout << (freed ? "the migration lock was freed\n" : "the migration lock was not held\n");
+      }
       return exit_ok;
     }
     return exit_usage;

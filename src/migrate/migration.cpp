@@ -45,7 +45,21 @@ void MigrationContext::checkpointed(const std::string& name, Run&& run) {
   operations_.push_back(std::move(stats));
 }
 
+void MigrationContext::protect(ProtectedCollections collections) { protected_ = std::move(collections); }
+
+void refuse_protected(const Operation& operation, const ProtectedCollections& collections) {
+  for (const std::string& name : operation.collections()) {
+    for (const auto& [collection, what] : collections) {
+      if (name == collection) {
+        throw MigrationError(operation.name() + ": collection '" + name + "' is " + what +
+                             ": migrations may not change it");
+      }
+    }
+  }
+}
+
 void MigrationContext::apply(const Operation& operation) {
+  refuse_protected(operation, protected_);
   if (dry_run) {
     estimates_.push_back(operation.estimate(step_context()));
     return;
@@ -61,6 +75,7 @@ void MigrationContext::apply(const Operation& operation) {
 
 void MigrationContext::revert(const Operation& operation) {
   if (!operation.reversible()) throw MigrationError(operation.name() + " cannot be undone");
+  refuse_protected(operation, protected_);
   if (dry_run) {
     Estimate e{"undo " + operation.name()};
     e.documents = database.collection(step_context().backup_collection(operation)).count_documents({});
@@ -109,6 +124,11 @@ class WithInverse final : public Operation {
   OperationStats apply(const StepContext& context) const override { return step_->apply(context); }
   OperationStats revert(const StepContext& context) const override { return inverse_->apply(context); }
   std::string collection() const override { return step_->collection(); }
+  std::vector<std::string> collections() const override {
+    std::vector<std::string> names = step_->collections();
+    for (std::string& name : inverse_->collections()) names.push_back(std::move(name));
+    return names;
+  }
   bool copies_documents() const override { return step_->copies_documents(); }
   bool transactional() const override { return step_->transactional() && inverse_->transactional(); }
   bool undo_needs_backup() const override { return false; }

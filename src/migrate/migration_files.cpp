@@ -7,12 +7,12 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/operations.hpp"
+#include "operations/support.hpp"
 
 namespace mongo_orm::migrate {
 
@@ -106,7 +106,7 @@ const std::map<std::string, std::vector<std::string>>& migration_file_keys() {
       {"normalize_string", {"collection", "field", "lowercase", "trim", "keep_backup"}},
       {"split_field", {"collection", "from", "into", "separator"}},
       {"merge_fields", {"collection", "from", "into", "separator"}},
-      {"dedupe_for_unique", {"collection", "keys", "keep", "by", "quarantine_collection", "index_name"}},
+      {"dedupe_for_unique", {"collection", "keys", "keep", "by", "quarantine_collection", "index_name", "strategy"}},
   };
   return keys;
 }
@@ -194,6 +194,11 @@ Step operation_from(bson::DocumentView document, const std::string& where) {
     options.by = g.text("by", "");
     options.quarantine_collection = g.text("quarantine_collection", "");
     options.index_name = g.text("index_name", "");
+    std::string strategy = g.text("strategy", "automatic");
+    if (strategy == "automatic") options.strategy = ops::TransformStrategy::automatic;
+    else if (strategy == "in_place") options.strategy = ops::TransformStrategy::in_place;
+    else if (strategy == "rewrite") options.strategy = ops::TransformStrategy::rewrite;
+    else g.fail("\"strategy\" must be automatic, in_place or rewrite (not \"" + strategy + "\")");
     step = ops::dedupe_for_unique(g.text("collection"), g.object("keys"), std::move(options));
   } else {
     f.fail("has an unknown operation \"" + op +
@@ -204,6 +209,21 @@ Step operation_from(bson::DocumentView document, const std::string& where) {
   return step;
 }
 
+// Refuses, before anything is sent, a value of an operation that no document can hold (the
+// server would reset the connection mid-command): MongoDB's documents hold at most 16 MiB.
+void refuse_oversized_values(bson::DocumentView operation, const std::string& where) {
+  for (const auto& field : operation) {
+    std::size_t size = field.value_bytes().size();
+    if (size > detail::max_value_bytes()) {
+      auto op = operation.find("op");
+      std::string named = op && op->type() == bson::Type::string ? " (" + std::string(op->as_string()) + ")" : "";
+      throw MigrationError(where + named + ": \"" + std::string(field.key()) + "\" is " + std::to_string(size) +
+                           " bytes of BSON; MongoDB documents hold at most 16 MiB, so a value may take at most " +
+                           std::to_string(detail::max_value_bytes()));
+    }
+  }
+}
+
 std::vector<Step> operations_from(Fields& file, std::string_view key, const std::string& where) {
   std::vector<Step> steps;
   bson::Element list = file.element(key);
@@ -212,6 +232,7 @@ std::vector<Step> operations_from(Fields& file, std::string_view key, const std:
   for (const auto& item : list.as_array()) {
     std::string at = where + ": " + std::string(key) + "[" + std::to_string(index++) + "]";
     if (item.type() != bson::Type::document) throw MigrationError(at + " must be an object");
+    refuse_oversized_values(item.as_document(), at);
     try {
       steps.push_back(operation_from(item.as_document(), at));
     } catch (const InvalidRequestError& e) {
@@ -221,14 +242,28 @@ std::vector<Step> operations_from(Fields& file, std::string_view key, const std:
   return steps;
 }
 
+// The whole file, read once into a string of its size.
+std::string contents_of(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::error_code error;
+  auto size = std::filesystem::file_size(file, error);
+  if (!in || error) throw MigrationError("cannot read migration file " + file.string());
+  if (size > max_migration_file_bytes) {
+    throw MigrationError(file.string() + " is " + std::to_string(size) + " bytes; a migration file may be at most " +
+                         std::to_string(max_migration_file_bytes) +
+                         " (16 MiB, MongoDB's largest document): keep data in a collection and let the migration copy it");
+  }
+  std::string contents(static_cast<std::size_t>(size), '\0');
+  in.read(contents.data(), static_cast<std::streamsize>(contents.size()));
+  contents.resize(static_cast<std::size_t>(in.gcount()));
+  if (in.bad()) throw MigrationError("cannot read migration file " + file.string());
+  return contents;
+}
+
 }  // namespace
 
 Migration read_migration_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw MigrationError("cannot read migration file " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string contents = text.str();
+  std::string contents = contents_of(file);
   bson::Document document;
   try {
     document = bson::from_json_strict(contents);
@@ -251,7 +286,7 @@ Migration read_migration_file(const std::filesystem::path& file) {
   if (m.steps.empty()) m.up = [](MigrationContext&) {};  // an empty migration records its version
   m.irreversible = f.flag("irreversible", false);
   f.done();
-  m.fingerprint = contents;
+  m.fingerprint = std::move(contents);
   return m;
 }
 
@@ -281,7 +316,11 @@ std::size_t add_migration_files(Registry& registry, const std::filesystem::path&
       }
     }
     read.emplace_back(migration.version, file);
-    registry.add(std::move(migration));
+    try {
+      registry.add(std::move(migration));
+    } catch (const MigrationError& e) {
+      throw MigrationError(file.string() + ": " + e.what());
+    }
   }
   return files.size();
 }

@@ -35,6 +35,16 @@ int compare_versions(std::string_view a, std::string_view b) noexcept {
 
 Registry& Registry::add(Migration migration) {
   if (migration.version.empty()) throw MigrationError("a migration needs a version");
+  if (migration.version.size() > max_version_bytes) {
+    throw MigrationError("migration version \"" + printable(migration.version.substr(0, 40)) + "...\" is " +
+                         std::to_string(migration.version.size()) + " bytes long; a version may be at most " +
+                         std::to_string(max_version_bytes) + " (it names the migration's backup collections)");
+  }
+  if (migration.description.size() > max_description_bytes) {
+    throw MigrationError("the description of migration " + migration.version + " is " +
+                         std::to_string(migration.description.size()) + " bytes long; it may be at most " +
+                         std::to_string(max_description_bytes) + " (64 KiB: it is stored in every changelog record)");
+  }
   if (printable(migration.version) != migration.version) {
     throw MigrationError("migration version \"" + printable(migration.version) +
                          "\" holds a control character (a NUL byte, a newline): versions are printed and compared as text");

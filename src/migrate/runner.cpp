@@ -296,6 +296,7 @@ ChangelogEntry Runner::run(const Migration& migration, Direction direction, Leas
         Database in_session = session.database(database_.name());
         MigrationContext context(in_session, caps, migration.version, false, options_.batch, options_.progress,
                                  nullptr, &after_commit);
+        context.protect(own_collections());
         execute(migration, direction, context, steps);
         operations = context.operations();
       };
@@ -307,6 +308,7 @@ ChangelogEntry Runner::run(const Migration& migration, Direction direction, Leas
     } else {
       MigrationContext context(database_, caps, migration.version, false, options_.batch, options_.progress,
                                &checkpoints);
+      context.protect(own_collections());
       try {
         execute(migration, direction, context, steps);
       } catch (...) {
@@ -410,9 +412,29 @@ void Runner::settle(const LeaseLock& lock, const State& state) const {
   std::this_thread::sleep_for(wait);
 }
 
+ProtectedCollections Runner::own_collections() const {
+  return {{options_.changelog_collection, "this runner's changelog"}, {options_.lock.collection, "this runner's lock"}};
+}
+
+void Runner::refuse_before_lock() const {
+  registry_.ordered();  // a missing dependency or a cycle
+  // A step on the changelog or the lock (a custom name escapes the operations' own check of
+  // "_mongo_orm_" names); a down given as code is checked as it runs.
+  ProtectedCollections own = own_collections();
+  for (const Migration* m : registry_.ordered()) {
+    for (const Step& step : m->steps) {
+      try {
+        refuse_protected(*step, own);
+      } catch (const MigrationError& e) {
+        throw MigrationError("migration " + m->version + " (" + m->description + "): " + e.what());
+      }
+    }
+  }
+}
+
 RunReport Runner::up(const std::optional<std::string>& to) {
   if (to && !registry_.find(*to)) throw MigrationError("unknown target version " + *to);
-  registry_.ordered();  // a missing dependency or a cycle is refused before anything is written, the lock included
+  refuse_before_lock();
   auto lock = LeaseLock::acquire(database_, options_.lock);
 
   // Decided under the lock, so two runners never apply the same migration.
@@ -468,7 +490,7 @@ std::string refusal_to_revert(const Runner::Scheduled& s, const StateMap& state)
 RunReport Runner::down(const DownTarget& target) {
   if (target.to && !registry_.find(*target.to)) throw MigrationError("unknown target version " + *target.to);
   if (!target.all && !target.to && !target.steps) to_revert(target, {});  // refuses: no target
-  registry_.ordered();  // refuses a missing dependency or a cycle before the lock
+  refuse_before_lock();
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
   settle(*lock, state);
@@ -483,7 +505,7 @@ RunReport Runner::down(const DownTarget& target) {
 RunReport Runner::undo_failed(const std::string& version) {
   const Migration* m = registry_.find(version);
   if (!m) throw MigrationError("unknown version " + version);
-  registry_.ordered();  // refuses a missing dependency or a cycle before the lock
+  refuse_before_lock();
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
   settle(*lock, state);
@@ -508,7 +530,7 @@ RunReport Runner::undo_failed(const std::string& version) {
 
 RunReport Runner::baseline(const std::string& version) {
   if (!registry_.find(version)) throw MigrationError("unknown baseline version " + version);
-  registry_.ordered();  // refuses a missing dependency or a cycle before the lock
+  refuse_before_lock();
   auto lock = LeaseLock::acquire(database_, options_.lock);
   auto state = changelog_.state();
   RunReport report;
@@ -664,6 +686,7 @@ Plan Runner::make_plan(const std::vector<Scheduled>& work, const State& state) c
     if (m->irreversible) planned.irreversible.push_back("the migration is marked irreversible");
     planned.runs_code = direction == Direction::up ? static_cast<bool>(m->up) : static_cast<bool>(m->down);
     MigrationContext context(database_, database_.client().capabilities(), m->version, true, options_.batch);
+    context.protect(own_collections());
     try {
       if (direction == Direction::up || m->reversible() || s.steps) execute(*m, direction, context, s.steps);
     } catch (const ReadOnlyError& e) {

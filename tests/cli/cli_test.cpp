@@ -11,6 +11,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "support/private_server.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm {
@@ -134,6 +135,25 @@ TEST(Cli, AnEmptyUriIsAUsageError) {
     EXPECT_NE(run.errors.find("--uri"), std::string::npos) << command << ": " << run.both();
     EXPECT_NE(run.errors.find("is empty"), std::string::npos) << command << ": " << run.both();
   }
+}
+
+// With neither --uri nor $MONGODB_URI the embedded server is used, and stderr says which.
+TEST(Cli, TheEmbeddedServerIsNamedOnStderrWhenNoUriIsGiven) {
+  if (!testing::PrivateServer::available()) GTEST_SKIP() << "needs the embedded server program (not in this build)";
+  testing::PrivateServer server;
+  ASSERT_EQ(server.start().exit_code, 0);
+  std::string uri = server.uri();
+  std::string listen = uri.substr(uri.find("//") + 2, uri.find("/?") - uri.find("//") - 2);
+  std::string environment = "env -u MONGODB_URI MONGO_ORM_HOME=" + server.home() + " MONGO_ORM_SERVER_LISTEN=" + listen;
+  CliRun run = run_cli("migrate --database embedded_named status --json", environment);
+  ASSERT_EQ(run.exit_code, 0) << run.both();
+  EXPECT_NE(run.errors.find("mongo-orm: no --uri and no $MONGODB_URI: using the embedded server at mongodb://" + listen),
+            std::string::npos)
+      << run.errors;
+  EXPECT_EQ(run.output.find("embedded server"), std::string::npos) << "stdout stays the result alone: " << run.output;
+  CliRun given = run_cli("migrate --uri '" + uri + "' --database embedded_named status", environment);
+  EXPECT_EQ(given.exit_code, 0) << given.both();
+  EXPECT_EQ(given.errors.find("embedded server"), std::string::npos) << given.errors;
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {

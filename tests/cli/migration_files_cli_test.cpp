@@ -2,6 +2,9 @@
 // example application's migrate program (examples/legacy_users.cpp) running the README demo,
 // each run as a separate process against the real server.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -241,6 +244,41 @@ TEST_F(MigrationFilesCli, ExitCodesKeepTheDocumentedContract) {
   EXPECT_EQ(from_json(baseline.output)["recorded as applied"].as_array().size(), 1u) << baseline.output;
 }
 
+// Every command that prints a result prints it as one JSON document with --json.
+TEST_F(MigrationFilesCli, EveryCommandThatPrintsAResultTakesJson) {
+  ProcessRun created = migrate("create 'add status' --json");
+  ASSERT_EQ(created.exit_code, 0) << created.both();
+  std::filesystem::path file(std::string(bson::from_json_strict(created.output)["created"].as_string()));
+  ASSERT_TRUE(std::filesystem::exists(file)) << created.output;
+  db.collection("users").insert_one(from_json(R"({"_id": 1})"));
+  std::ofstream(file) << R"({"version": "001", "description": "status", "up": [
+    {"op": "add_field", "collection": "users", "field": "status", "value": "active"}]})";
+
+  ProcessRun round_trip = migrate("round-trip --json");
+  ASSERT_EQ(round_trip.exit_code, 0) << round_trip.both();
+  bson::Document trip = bson::from_json_strict(round_trip.output);
+  EXPECT_TRUE(trip["ok"].as_bool()) << round_trip.output;
+  EXPECT_EQ(trip["applied"].as_array().size(), 1u) << round_trip.output;
+  EXPECT_EQ(trip["after_down"].as_string(), "") << round_trip.output;
+
+  ASSERT_EQ(migrate("up").exit_code, 0);
+  ProcessRun clean = migrate("validate --json");
+  EXPECT_EQ(clean.exit_code, 0) << clean.both();
+  EXPECT_EQ(bson::from_json_strict(clean.output).view(), from_json(R"({"ok": true, "drift": []})").view()) << clean.output;
+  std::ofstream(file) << R"({"version": "001", "description": "status", "up": [
+    {"op": "add_field", "collection": "users", "field": "status", "value": "new"}]})";
+  ProcessRun drift = migrate("validate --json");
+  EXPECT_EQ(drift.exit_code, 1) << drift.both();
+  bson::Document drifted = bson::from_json_strict(drift.output);
+  ASSERT_EQ(drifted["drift"].as_array().size(), 1u) << drift.output;
+  EXPECT_EQ(drifted["drift"].as_array()[0].as_document()["version"].as_string(), "001") << drift.output;
+  EXPECT_TRUE(drifted["drift"].as_array()[0].as_document()["defined"].as_bool()) << drift.output;
+
+  ProcessRun unlock = migrate("unlock --force --json");
+  EXPECT_EQ(unlock.exit_code, 0) << unlock.both();
+  EXPECT_EQ(bson::from_json_strict(unlock.output).view(), from_json(R"({"freed": false})").view()) << unlock.output;
+}
+
 // A missing dependency or a cycle needs only the files: it is refused before anything is
 // written, the lock included.
 TEST_F(MigrationFilesCli, DependencyProblemsAreRefusedBeforeTheLockIsTaken) {
@@ -409,6 +447,58 @@ TEST_F(MigrationFilesCli, TheToolsOwnCollectionsAreRefusedAndNulBytesAreShown) {
   ProcessRun plan = migrate("plan");
   EXPECT_EQ(plan.exit_code, 2) << plan.both();
   EXPECT_NE(plan.errors.find("field path 'a\\x00b.c' contains a NUL byte"), std::string::npos) << plan.both();
+}
+
+// Peak resident memory of a command and what it starts, in kB.
+long peak_kb(const std::string& command) {
+  pid_t child = fork();
+  if (child == 0) {
+    std::string line = "exec " + command + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  if (wait4(child, &status, 0, &usage) != child) return -1;
+  return usage.ru_maxrss;
+}
+
+TEST_F(MigrationFilesCli, OversizedFilesValuesDescriptionsAndVersionsAreRefusedBeforeTheLock) {
+  db.collection("users").insert_one(from_json(R"({"_id": 1, "name": "Ann"})"));
+  auto refused_before_the_lock = [&](const std::string& expected) {
+    for (const char* command : {"status", "plan", "up"}) {
+      ProcessRun run = migrate(command);
+      EXPECT_EQ(run.exit_code, std::string(command) == "plan" ? 2 : 1) << command << ": " << run.errors.substr(0, 400);
+      EXPECT_NE(run.errors.find(expected), std::string::npos) << command << ": " << run.errors.substr(0, 400);
+      EXPECT_LT(run.errors.size(), 1000u) << command << ": the message repeats the input";
+    }
+    EXPECT_EQ(db.list_collection_names(), std::vector<std::string>{"users"}) << "the lock or the changelog was written";
+    EXPECT_EQ(db.collection("users").find_one(from_json(R"({"_id": 1})"))->view(), from_json(R"({"_id": 1, "name": "Ann"})").view());
+    std::filesystem::remove(dir / "001.json");
+  };
+  // A value no document can hold, in a file under the file limit: named by file, operation and key.
+  std::string value(16 * 1024 * 1024 - 200, 'v');
+  write("001.json", R"({"version": "001", "up": [{"op": "add_field", "collection": "users", "field": "blob", "value": ")" +
+                        value + "\"}]}");
+  refused_before_the_lock("001.json: up[0] (add_field): \"value\" is 16777021 bytes of BSON");
+  write("001.json", R"({"version": "001", "description": ")" + std::string(70000, 'd') + R"(", "up": []})");
+  refused_before_the_lock("001.json: the description of migration 001 is 70000 bytes long");
+  write("001.json", R"({"version": ")" + std::string(120, '1') + R"(", "up": []})");
+  refused_before_the_lock("is 120 bytes long; a version may be at most 100");
+  // A file over 16 MiB is refused unread: memory stays that of a small file.
+  write("001.json", R"({"version": "001", "description": ")" + std::string(48 * 1024 * 1024, 'd') + R"(", "up": []})");
+  refused_before_the_lock("001.json is 50331695 bytes; a migration file may be at most 16777216");
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine, so resident memory says nothing here";
+#endif
+  std::string status = std::string(MONGO_ORM_CLI_PATH) + " migrate --uri '" + testing::server_uri() + "' --database " +
+                       db.name() + " --dir " + dir.string() + " status";
+  write("001.json", R"({"version": "001", "up": []})");
+  long small = peak_kb(status);
+  write("001.json", R"({"version": "001", "description": ")" + std::string(48 * 1024 * 1024, 'd') + R"(", "up": []})");
+  long large = peak_kb(status);
+  EXPECT_GT(small, 0);
+  EXPECT_LE(large - small, 8 * 1024) << "status of a 48 MiB file took " << large << " kB, of a small one " << small << " kB";
 }
 
 }  // namespace

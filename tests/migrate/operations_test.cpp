@@ -317,11 +317,17 @@ TEST_F(OperationsTest, MergeFieldsIsTheOppositeOfSplit) {
   EXPECT_EQ(stats[0].backed_up, 1) << "'Mary Ann' would split differently";
 }
 
+// Both ways of writing a dedupe, on every server.
+constexpr ops::TransformStrategy dedupe_strategies[] = {ops::TransformStrategy::in_place, ops::TransformStrategy::rewrite};
+
 TEST_F(OperationsTest, DedupeForUniqueQuarantinesDuplicatesThenCreatesTheIndex) {
+ for (auto strategy : dedupe_strategies) {
+  SCOPED_TRACE(strategy == ops::TransformStrategy::rewrite ? "rewrite" : "in place");
+  db.drop();
   load("users", {R"({"_id": 1, "email": "a@x", "seen": 5})", R"({"_id": 2, "email": "a@x", "seen": 9})",
                  R"({"_id": 3, "email": "a@x", "seen": 1})", R"({"_id": 4, "email": "b@x"})"});
   Registry registry = one({ops::dedupe_for_unique("users", from_json(R"({"email": 1})"),
-                                                  {.keep = ops::Keep::highest, .by = "seen"})});
+                                                  {.keep = ops::Keep::highest, .by = "seen", .strategy = strategy})});
   Runner runner(db, registry);
   Plan plan = runner.plan();
   EXPECT_EQ(plan.exit_code(), 1) << (plan.problems.empty() ? "" : plan.problems[0]);
@@ -333,21 +339,27 @@ TEST_F(OperationsTest, DedupeForUniqueQuarantinesDuplicatesThenCreatesTheIndex) 
   EXPECT_EQ(count("users_quarantine", "{}"), 2);
   EXPECT_TRUE(detail_has_index("email_1"));
   EXPECT_THROW(db.collection("users").insert_one(from_json(R"({"_id": 9, "email": "b@x"})")), DuplicateKeyError);
+  EXPECT_EQ(count("users_quarantine", R"({"_id": 1, "reason": "duplicate of _id 2 under the unique index email_1"})"), 1);
   runner.down({.all = true});
   EXPECT_EQ(difference(before, snapshot(db)), "");
   EXPECT_FALSE(detail_has_index("email_1"));
+  EXPECT_FALSE(db.has_collection("users_quarantine"));
+ }
 }
 
 // A unique index compares numbers by value and takes a missing key as null: 1, 1.0 and 1L are
 // one value, and two documents without the key collide. Dedupe groups them the same way, in
 // one sorted pass with progress, so that the index can be built; more groups than a batch.
 TEST_F(OperationsTest, DedupeForUniqueGroupsAsTheUniqueIndexCompares) {
+ for (auto strategy : dedupe_strategies) {
+  SCOPED_TRACE(strategy == ops::TransformStrategy::rewrite ? "rewrite" : "in place");
+  db.drop();
   load("users", {R"({"_id": 1, "k": 1})", R"({"_id": 2, "k": 1.0})", R"({"_id": 3, "k": {"$numberLong": "1"}})",
                  R"({"_id": 4, "k": 2})", R"({"_id": 5})", R"({"_id": 6, "k": null})", R"({"_id": 7, "k": "1"})"});
   std::vector<bson::Document> more;
   for (int i = 0; i < 30; ++i) more.push_back(from_json(R"({"_id": )" + std::to_string(100 + i) + R"(, "k": "v)" + std::to_string(i / 2) + "\"}"));
   db.collection("users").insert_many(more);
-  Registry registry = one({ops::dedupe_for_unique("users", from_json(R"({"k": 1})"))});
+  Registry registry = one({ops::dedupe_for_unique("users", from_json(R"({"k": 1})"), {.strategy = strategy})});
   std::vector<int64_t> told;
   Runner runner(db, registry, {.batch = {.size = 4}, .progress = [&](const Progress& p) {
     if (p.operation.find("finding duplicates") != std::string::npos) told.push_back(p.done);
@@ -362,6 +374,60 @@ TEST_F(OperationsTest, DedupeForUniqueGroupsAsTheUniqueIndexCompares) {
   EXPECT_EQ(difference(before, snapshot(db)), "");
   std::vector<std::string> names = db.list_collection_names();
   EXPECT_EQ(std::count(names.begin(), names.end(), "users_quarantine"), 0) << "the emptied quarantine is dropped";
+ }
+}
+
+// A dedupe by rewrite gives the new collection the old one's indexes, the unique one replacing
+// an index on the same keys; a write during the pass refuses the swap, the original untouched.
+TEST_F(OperationsTest, ADedupeByRewriteKeepsTheIndexesAndRefusesTheSwapAfterAWrite) {
+  std::vector<bson::Document> people;
+  for (int i = 0; i < 40; ++i) {
+    people.push_back(from_json(R"({"_id": )" + std::to_string(i) + R"(, "email": "e)" + std::to_string(i % 25) +
+                               R"(", "name": "n)" + std::to_string(i) + "\"}"));
+  }
+  db.collection("users").insert_many(people);
+  db.collection("users").create_index({from_json(R"({"name": 1})"), from_json(R"({"name": "by_name"})")});
+  db.collection("users").create_index({from_json(R"({"email": 1})"), from_json(R"({"name": "email_1"})")});
+  Registry registry = one({ops::dedupe_for_unique("users", from_json(R"({"email": 1})"),
+                                                  {.strategy = ops::TransformStrategy::rewrite})});
+  Snapshot before = snapshot(db);
+  Plan plan = Runner(db, registry).plan();
+  EXPECT_EQ(plan.migrations[0].operations[0].documents, 15);
+  std::string notes;
+  for (const auto& note : plan.migrations[0].operations[0].notes) notes += note + "\n";
+  EXPECT_NE(notes.find("rewrites the collection without the duplicates into _mongo_orm_rewrite__1__"), std::string::npos) << notes;
+
+  bool wrote = false;
+  Runner writing(db, registry, {.batch = {.size = 8}, .progress = [&](const Progress&) {
+    if (!std::exchange(wrote, true)) db.collection("users").insert_one(from_json(R"({"_id": 1000, "email": "late"})"));
+  }});
+  try {
+    writing.up();
+    ADD_FAILURE() << "the swap was not refused";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds 41 documents but 25 were copied to _mongo_orm_rewrite__1__"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("and 15 set aside: it was written to during the rewrite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count("users", "{}"), 41) << "the original is untouched";
+  db.collection("users").delete_many(from_json(R"({"_id": 1000})"));
+  writing.undo_failed("1");
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+
+  Runner runner(db, registry);
+  RunReport report = runner.up();
+  EXPECT_EQ(report.runs[0].operations[0].quarantined, 15);
+  EXPECT_EQ(report.runs[0].operations[0].backed_up, 40);
+  EXPECT_EQ(count("users", "{}"), 25);
+  std::map<std::string, bool> indexes;
+  for (const auto& index : db.collection("users").list_indexes()) {
+    auto unique = index.find("unique");
+    indexes[std::string(index["name"].as_string())] = unique && unique->as_bool();
+  }
+  EXPECT_EQ(indexes, (std::map<std::string, bool>{{"_id_", false}, {"by_name", false}, {"email_1", true}}));
+  runner.down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+  EXPECT_FALSE(db.has_collection("users_quarantine"));
 }
 
 TEST_F(OperationsTest, CopyCollectionTransformsInBatchesAndUndoDeletesOnlyTheCopies) {

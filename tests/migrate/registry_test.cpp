@@ -1,9 +1,13 @@
-// Tests for migrate/registry.hpp: ordering and the refusals that come before anything runs.
+// Tests for migrate/registry.hpp and the operations' constructors: ordering and the refusals
+// that come before anything runs.
 #include "mongo_orm/migrate/registry.hpp"
 
 #include <gtest/gtest.h>
 
+#include "mongo_orm/bson/builder.hpp"
+#include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/error.hpp"
+#include "mongo_orm/migrate/operations.hpp"
 
 namespace mongo_orm::migrate {
 namespace {
@@ -79,6 +83,67 @@ TEST(Registry, RefusesMigrationsWithoutVersionOrUp) {
   Migration no_up = make("1");
   no_up.up = nullptr;
   EXPECT_THROW(registry.add(no_up), MigrationError);
+}
+
+TEST(Registry, RefusesLongVersionsAndDescriptionsWithoutPrintingThem) {
+  Registry registry;
+  try {
+    registry.add(make(std::string(101, '7')));
+    ADD_FAILURE() << "a 101-byte version was accepted";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("is 101 bytes long; a version may be at most 100"), std::string::npos) << e.what();
+    EXPECT_LT(std::string(e.what()).size(), 200u) << e.what();
+  }
+  Migration wordy = make("1");
+  wordy.description.assign(Registry::max_description_bytes + 1, 'd');
+  try {
+    registry.add(wordy);
+    ADD_FAILURE() << "a description over 64 KiB was accepted";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("the description of migration 1 is 65537 bytes long"), std::string::npos) << e.what();
+    EXPECT_LT(std::string(e.what()).size(), 200u);
+  }
+  EXPECT_NO_THROW(registry.add(make(std::string(100, '7'))));
+  EXPECT_EQ(registry.size(), 1u);
+}
+
+bson::Value text(std::size_t bytes) {
+  bson::Document holder = bson::Builder{}.append("v", std::string(bytes, 'x')).extract();
+  return bson::Value(holder["v"]);
+}
+
+TEST(Operations, ValuesNoDocumentCouldHoldAreRefusedWhenTheStepIsBuilt) {
+  bson::Value huge = text(16 * 1024 * 1024);
+  try {
+    ops::add_field("users", "blob", huge);
+    ADD_FAILURE() << "a 16 MiB value was accepted";
+  } catch (const InvalidRequestError& e) {
+    EXPECT_NE(std::string(e.what()).find("add_field users.blob: the value at 'value' is 16777221 bytes"), std::string::npos)
+        << e.what();
+  }
+  bson::Builder values;
+  values.append("a", std::string(9 * 1024 * 1024, 'a')).append("b", std::string(9 * 1024 * 1024, 'b'));
+  EXPECT_THROW(ops::set_fields("users", {}, values.extract()), InvalidRequestError);
+  ops::ConvertOptions options;
+  options.on_failure = ops::OnConversionFailure::set_default;
+  options.default_value = huge;
+  EXPECT_THROW(ops::convert_type("users", "age", bson::Type::int32, options), InvalidRequestError);
+  EXPECT_NO_THROW(ops::add_field("users", "blob", text(1024 * 1024)));
+}
+
+TEST(Operations, AQuarantineMayNotBeTheCollectionItselfNorOneOfMongoOrms) {
+  for (const char* name : {"users", "_mongo_orm_migrations", "_mongo_orm_locks"}) {
+    ops::ConvertOptions convert;
+    convert.on_failure = ops::OnConversionFailure::quarantine;
+    convert.quarantine_collection = name;
+    EXPECT_THROW(ops::convert_type("users", "age", bson::Type::int32, convert), InvalidRequestError) << name;
+    ops::DedupeOptions dedupe;
+    dedupe.quarantine_collection = name;
+    EXPECT_THROW(ops::dedupe_for_unique("users", bson::from_json(R"({"email": 1})"), dedupe), InvalidRequestError) << name;
+  }
+  ops::DedupeOptions elsewhere;
+  elsewhere.quarantine_collection = "duplicate_users";
+  EXPECT_NO_THROW(ops::dedupe_for_unique("users", bson::from_json(R"({"email": 1})"), elsewhere));
 }
 
 TEST(Migration, ReversibleOnlyWithADownAndNotMarkedIrreversible) {

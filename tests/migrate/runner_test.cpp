@@ -211,6 +211,42 @@ TEST_F(RunnerTest, APlanNeverWritesWhateverTheMigrationsCodeDoes) {
   EXPECT_EQ(count(R"({"visits": 1})"), 2) << "applied exactly once";
 }
 
+TEST_F(RunnerTest, MigrationsMayNotTouchARunnersChangelogOrLockUnderCustomNames) {
+  RunnerOptions options;
+  options.changelog_collection = "deploy_history";
+  options.lock.collection = "deploy_lock";
+  Registry steps;
+  steps.add({.version = "1", .description = "archive the history",
+             .steps = {ops::rename_collection("deploy_history", "old_history")}});
+  Runner by_steps(db, steps, options);
+  for (auto attempt : std::vector<std::function<void()>>{[&] { by_steps.up(); }, [&] { by_steps.down({.all = true}); },
+                                                          [&] { by_steps.baseline("1"); }}) {
+    try {
+      attempt();
+      ADD_FAILURE() << "a step on the changelog was accepted";
+    } catch (const MigrationError& e) {
+      EXPECT_NE(std::string(e.what()).find("migration 1 (archive the history): rename_collection deploy_history->old_history: "
+                                           "collection 'deploy_history' is this runner's changelog"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_FALSE(db.has_collection("deploy_lock")) << "the refusal came after the lock was taken";
+  Plan plan = by_steps.plan();
+  EXPECT_EQ(plan.exit_code(), 2);
+
+  // A step applied by a migration's own code is refused as it runs, before it writes.
+  Registry code;
+  code.add({.version = "1", .description = "tag the lock",
+            .up = [](MigrationContext& ctx) { ctx.apply(*ops::add_field("deploy_lock", "tag", bson::Value(from_json(R"({"v": 1})")["v"]))); }});
+  Runner by_code(db, code, options);
+  EXPECT_THROW(by_code.up(), MigrationError);
+  EXPECT_EQ(db.collection("deploy_lock").count_documents(from_json(R"({"tag": {"$exists": true}})")), 0);
+  EXPECT_EQ(by_code.status()[0].status, MigrationStatus::failed);
+  EXPECT_NE(by_code.history().back().error.find("collection 'deploy_lock' is this runner's lock"), std::string::npos)
+      << by_code.history().back().error;
+}
+
 // Runs are ordered by a sequence taken under the lock, not by their ObjectId _id, whose
 // order within one second depends on each process's random part.
 TEST_F(RunnerTest, RunsAreOrderedByTheirSequenceEvenWhenTheirIdsSayOtherwise) {

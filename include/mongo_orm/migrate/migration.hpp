@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mongo_orm/driver/capabilities.hpp"
@@ -15,6 +16,13 @@
 namespace mongo_orm::migrate {
 
 // What a migration's up and down receive.
+// Collections no migration may touch, each with what it is ("this runner's changelog").
+using ProtectedCollections = std::vector<std::pair<std::string, std::string>>;
+
+// Refuses (MigrationError, naming the operation and the collection) an operation that touches
+// one of `collections`.
+void refuse_protected(const Operation& operation, const ProtectedCollections& collections);
+
 class MigrationContext {
  public:
   // With `checkpoints`, a step an interrupted run finished is not applied again, and batched
@@ -36,6 +44,9 @@ class MigrationContext {
   void apply(const Operation& operation);
   // Undoes a built-in operation applied by the same migration (in a dry run: estimates it).
   void revert(const Operation& operation);
+  // From now on refuses (MigrationError, before anything is written) a step that touches one of
+  // `collections`.
+  void protect(ProtectedCollections collections);
   // Reports progress of the migration's own work.
   void report(const Progress& progress) const;
 
@@ -55,6 +66,7 @@ class MigrationContext {
   AfterCommit* after_commit_;
   std::vector<OperationStats> operations_;
   std::vector<Estimate> estimates_;
+  ProtectedCollections protected_;
 };
 
 struct Migration {

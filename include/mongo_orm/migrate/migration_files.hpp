@@ -16,6 +16,7 @@
 // from "up". The file's contents are its checksum.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -28,8 +29,13 @@ namespace mongo_orm::migrate {
 // The keys each operation of a migration file takes ("op" aside), by operation name.
 const std::map<std::string, std::vector<std::string>>& migration_file_keys();
 
+// The largest migration file read (16 MiB, MongoDB's largest document): a larger one is refused
+// before it is read, so that memory stays proportional to what a migration can send.
+constexpr std::uintmax_t max_migration_file_bytes = 16 * 1024 * 1024;
+
 // Reads one migration file; MigrationError naming the file, the operation ("up[2]") and the
-// key when something is missing, misspelt or of the wrong type.
+// key when something is missing, misspelt or of the wrong type, when the file is larger than
+// max_migration_file_bytes, or when a value could not fit in a document.
 Migration read_migration_file(const std::filesystem::path& file);
 
 // Whether `file` is read as a migration file: its extension is .json, in any case (".JSON").

@@ -123,6 +123,8 @@ class Operation {
   virtual bool undo_needs_backup() const { return true; }
   // The collection it changes (for a copy: the source it reads).
   virtual std::string collection() const = 0;
+  // Every collection it writes or reads (a rename or a copy: both; a quarantine too).
+  virtual std::vector<std::string> collections() const { return {collection()}; }
   // Whether apply writes copies of documents (backups, quarantine, a copied collection), so
   // that preflight checks free space for up to the collection's size.
   virtual bool copies_documents() const { return false; }

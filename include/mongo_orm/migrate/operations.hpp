@@ -104,15 +104,32 @@ enum class Keep {
   lowest,   // the smallest value of DedupeOptions::by
 };
 
+// How an operation that changes many documents of a collection (transform, dedupe_for_unique)
+// writes.
+//  - in_place: bulk writes by _id to the documents themselves. The collection stays online
+//    throughout; this is the path on servers whose writes by _id use the index.
+//  - rewrite: the documents to keep, changed, go to a new collection ("_mongo_orm_rewrite__
+//    <version>__<operation>", in batches, with the source's indexes), which is then swapped in
+//    by two renames; the original collection is kept whole as the backup, so the step is always
+//    reversible. Its cost grows with the collection, not its square, on servers that scan for
+//    every write by _id (FerretDB). The application must not write to the collection while it
+//    runs: before the swap the document counts are compared, and a change refuses the swap.
+//  - automatic: rewrite where writes by _id scan the collection
+//    (Capabilities::indexed_id_updates false); in_place otherwise.
+enum class TransformStrategy { automatic, in_place, rewrite };
+
 struct DedupeOptions {
   Keep keep = Keep::first;
   std::string by{};                     // for highest / lowest
   std::string quarantine_collection{};  // default: "<collection>_quarantine"
   std::string index_name{};             // default: the server's name for the keys
+  TransformStrategy strategy = TransformStrategy::automatic;
 };
 // Moves every duplicate under `keys` ({"email": 1}) but one to the quarantine collection (never
 // just deletes), then creates the unique index (seed 000 "Index conflicts"). Undo drops the
-// index and brings the quarantined documents back.
+// index and brings the quarantined documents back. Under the rewrite strategy the duplicates
+// are recorded in the quarantine and left out of the new collection, which is swapped in with
+// the unique index; undo puts the original collection back.
 Step dedupe_for_unique(std::string collection, bson::Document keys, DedupeOptions options = {});
 
 // A per-document function: the new document, or nothing to skip it.
@@ -141,19 +158,8 @@ Step copy_collection(std::string source, std::string target, DocumentTransform t
 // A per-document change: an update document ({"$set": ...}), or nothing to leave it.
 using UpdateTransform = std::function<std::optional<bson::Document>(bson::DocumentView)>;
 
-// How transform writes.
-//  - in_place: bulk updates by _id of the documents themselves. The collection stays online
-//    throughout; this is the path on servers whose updates by _id use the index.
-//  - rewrite: the transformed documents go to a new collection ("_mongo_orm_rewrite__<version>__
-//    <operation>", in batches, with the source's indexes), which is then swapped in by two
-//    renames; the original collection is kept whole as the backup, so the step is always
-//    reversible. Its cost grows with the collection, not its square, on servers that scan for
-//    every update (FerretDB). The application must not write to the collection while it runs:
-//    before the swap the document count is compared, and a change refuses the swap.
-//    Updates may use $set, $unset and $inc.
-//  - automatic: rewrite where updates by _id scan the collection
-//    (Capabilities::indexed_id_updates false) and the filter is empty; in_place otherwise.
-enum class TransformStrategy { automatic, in_place, rewrite };
+// How transform writes: see TransformStrategy. Updates may use $set, $unset and $inc under the
+// rewrite; it is automatic's choice only when the filter is empty.
 
 struct TransformOptions {
   std::string label{};  // names the transform in the changelog and the checksum

@@ -12,8 +12,13 @@ namespace mongo_orm::migrate {
 
 class Registry {
  public:
-  // MigrationError naming the version when it is empty or already registered, or when up is
-  // missing.
+  // Versions name backup collections and descriptions are stored in every changelog record:
+  // longer ones are refused.
+  static constexpr std::size_t max_version_bytes = 100;
+  static constexpr std::size_t max_description_bytes = 64 * 1024;
+
+  // MigrationError naming the version when it is empty, too long or already registered, when
+  // the description is too long, or when up is missing.
   Registry& add(Migration migration);
 
   const Migration* find(std::string_view version) const;

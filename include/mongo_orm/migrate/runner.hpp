@@ -183,6 +183,11 @@ class Runner {
   // one update by _id measured now on the collections it touched (500 ms at least, one lease at
   // most), said through the lock's notice.
   void settle(const LeaseLock& lock, const State& state) const;
+  // Refuses, before the lock is taken and anything written, what needs only the registry: a
+  // missing dependency, a cycle, a step on this runner's changelog or lock collection.
+  void refuse_before_lock() const;
+  // The collections no migration may touch, with what each is.
+  ProtectedCollections own_collections() const;
   // Runs each in turn (see run); what they did.
   RunReport run_all(const std::vector<Scheduled>& work, LeaseLock& lock, const State& state) const;
   static void execute(const Migration& migration, Direction direction, MigrationContext& context,

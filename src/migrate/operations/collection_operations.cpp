@@ -185,6 +185,7 @@ class RenameCollection final : public Operation {
   bool undo_needs_backup() const override { return false; }
 
   std::string collection() const override { return from_; }
+  std::vector<std::string> collections() const override { return {from_, to_}; }
 
   bool transactional() const override { return false; }
 
@@ -295,6 +296,7 @@ class CopyCollection final : public Operation {
   }
 
   std::string collection() const override { return source_; }
+  std::vector<std::string> collections() const override { return {source_, target_}; }
   bool copies_documents() const override { return true; }
   // Skipping and overwriting rely on the target refusing a duplicate _id (overwriting, when a
   // document appears between its read and the insert), and inside a MongoDB transaction any

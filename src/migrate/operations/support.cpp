@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "mongo_orm/bson/json.hpp"
+#include "mongo_orm/driver/capabilities.hpp"
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/checkpoint.hpp"
 #include "mongo_orm/model/typed_collection.hpp"
@@ -86,6 +87,20 @@ void check_collection_name(std::string_view name, std::string_view where) {
   }
 }
 
+void check_quarantine_name(std::string_view name, std::string_view collection, std::string_view where) {
+  std::string at = std::string(where) + " " + std::string(collection);
+  if (name.empty() || name.find('$') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
+    throw InvalidRequestError(at + ": quarantine collection name '" + printable(name) + "' is empty or contains '$' or a NUL byte");
+  }
+  if (name == collection) {
+    throw InvalidRequestError(at + ": the quarantine collection must not be the collection itself");
+  }
+  if (name.starts_with("_mongo_orm_")) {
+    throw InvalidRequestError(at + ": quarantine collection '" + std::string(name) +
+                              "' belongs to mongo_orm (its changelog, lock or a backup)");
+  }
+}
+
 void check_literal(bson::DocumentView value, std::string_view where, const std::string& path, bool is_array) {
   for (bson::Element e : value) {
     std::string here = path + (is_array ? "[" + std::string(e.key()) + "]" : "." + std::string(e.key()));
@@ -99,8 +114,18 @@ void check_literal(bson::DocumentView value, std::string_view where, const std::
   }
 }
 
+std::size_t max_value_bytes() {
+  constexpr std::size_t room = 1024;  // the command, the filter, the _id around the value
+  return static_cast<std::size_t>(Capabilities{}.max_bson_object_size) - room;
+}
+
 void check_literal(const bson::Value& value, std::string_view where, const std::string& path) {
   bson::Element e = value.get();
+  if (std::size_t size = e.value_bytes().size(); size > max_value_bytes()) {
+    throw InvalidRequestError(std::string(where) + ": the value at '" + path + "' is " + std::to_string(size) +
+                              " bytes of BSON; MongoDB documents hold at most 16 MiB, so a value may take at most " +
+                              std::to_string(max_value_bytes()));
+  }
   if (e.type() == bson::Type::document) check_literal(e.as_document(), where, path, false);
   if (e.type() == bson::Type::array) check_literal(e.as_array(), where, path, true);
 }
@@ -583,6 +608,18 @@ Quarantine::Quarantine(const StepContext& context, const Operation& operation, s
 int64_t Quarantine::move(const Collection& source,
                          const std::vector<std::pair<bson::Document, std::string>>& documents) const {
   if (documents.empty()) return 0;
+  keep(documents);
+  // One statement for the batch: FerretDB 1.x scans the collection once per delete statement.
+  bson::Document in = bson::Builder{}.append("_id", [&](bson::Builder& f) {
+    f.append("$in", [&](bson::ArrayBuilder& ids) {
+      for (const auto& entry : documents) ids.append(entry.first["_id"]);
+    });
+  }).extract();
+  return source.delete_many(in).deleted_count;
+}
+
+int64_t Quarantine::keep(const std::vector<std::pair<bson::Document, std::string>>& documents) const {
+  if (documents.empty()) return 0;
   std::vector<bson::Document> entries;
   entries.reserve(documents.size());
   auto now = bson::DateTime::now();
@@ -596,36 +633,47 @@ int64_t Quarantine::move(const Collection& source,
                           .append("document", document.view())
                           .extract());
   }
-  insert_keeping_existing(quarantine_, entries);
-  // One statement for the batch: FerretDB 1.x scans the collection once per delete statement.
-  bson::Document in = bson::Builder{}.append("_id", [&](bson::Builder& f) {
-    f.append("$in", [&](bson::ArrayBuilder& ids) {
-      for (const auto& entry : documents) ids.append(entry.first["_id"]);
-    });
-  }).extract();
-  return source.delete_many(in).deleted_count;
+  return insert_keeping_existing(quarantine_, entries);
+}
+
+bson::Document Quarantine::mine() const {
+  return bson::Builder{}.append("migration", context_.migration).append("operation", operation_).extract();
+}
+
+int64_t Quarantine::count() const { return quarantine_.count_documents(mine()); }
+
+int64_t Quarantine::discard() const {
+  int64_t forgotten = quarantine_.delete_many(mine()).deleted_count;
+  drop_if_empty();
+  return forgotten;
+}
+
+void Quarantine::drop_if_empty() const {
+  // Emptied, it goes, so that an up and its down leave no collection behind; a handle outside
+  // any transaction's session, which by the time it runs is over.
+  auto drop = [quarantine = context_.database.client().database(context_.database.name()).collection(name_)] {
+    if (quarantine.count_documents({}) == 0) quarantine.drop();
+  };
+  if (context_.after_commit) {
+    context_.after_commit->push_back(drop);
+  } else {
+    drop();
+  }
 }
 
 BatchTotals Quarantine::restore(const StepContext& context, const Collection& source, const std::string& label) const {
-  bson::Document mine = bson::Builder{}.append("migration", context_.migration).append("operation", operation_).extract();
   BatchTotals totals =
-      for_each_batch(context, quarantine_, mine, label, [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
+      for_each_batch(context, quarantine_, mine(), label, [&](const std::vector<bson::Document>& batch, BulkWrite& writes) {
         std::vector<bson::Document> originals;
         originals.reserve(batch.size());
         for (const bson::Document& entry : batch) originals.emplace_back(entry["document"].as_document());
         insert_keeping_existing(source, originals);
-        for (const bson::Document& entry : batch) writes.delete_one(id_of(entry));
+        // One statement for the batch: FerretDB 1.x scans the collection once per delete statement.
+        writes.delete_many(bson::Builder{}.append("_id", [&](bson::Builder& f) {
+          f.append("$in", [&](bson::ArrayBuilder& ids) { for (const bson::Document& entry : batch) ids.append(entry["_id"]); });
+        }).extract());
       });
-  // Emptied, it goes, so that an up and its down leave no collection behind; a handle outside
-  // any transaction's session, which by the time it runs is over.
-  auto drop_if_empty = [quarantine = context.database.client().database(context.database.name()).collection(name_)] {
-    if (quarantine.count_documents({}) == 0) quarantine.drop();
-  };
-  if (context.after_commit) {
-    context.after_commit->push_back(drop_if_empty);
-  } else {
-    drop_if_empty();
-  }
+  drop_if_empty();
   return totals;
 }
 
@@ -667,26 +715,19 @@ bool same_keys(bson::DocumentView keys, bson::DocumentView a, bson::DocumentView
 
 }  // namespace
 
-void for_each_duplicate_group(const Collection& collection, bson::DocumentView keys, const std::vector<std::string>& fields,
-                              int32_t batch, const std::function<void(int64_t)>& progress,
-                              const std::function<void(std::vector<bson::Document>&)>& fn) {
-  bson::Builder projection, order;
-  projection.append("_id", 1);
-  for (const auto& key : keys) {
-    projection.append(key.key(), 1);
-    order.append(key.key(), 1);
-  }
+void for_each_key_group(const Collection& collection, bson::DocumentView keys, const std::optional<bson::Document>& projection,
+                        int32_t batch, const std::function<void(int64_t)>& progress,
+                        const std::function<void(std::vector<bson::Document>&)>& fn) {
+  bson::Builder order;
+  for (const auto& key : keys) order.append(key.key(), 1);
   order.append("_id", 1);
-  for (const std::string& field : fields) {
-    if (!keys.contains(field) && field != "_id") projection.append(field, 1);
-  }
   std::vector<bson::Document> group;
   auto close = [&] {
-    if (group.size() >= 2) fn(group);
+    if (!group.empty()) fn(group);
     group.clear();
   };
-  FindOptions find{.sort = order.extract(), .projection = projection.extract(), .batch_size = std::max(batch, 1),
-                   .allow_disk_use = true};
+  FindOptions find{.sort = order.extract(), .batch_size = std::max(batch, 1), .allow_disk_use = true};
+  if (projection) find.projection = *projection;
   int64_t read = 0;
   for (bson::DocumentView member : collection.find({}, find)) {
     if (!group.empty() && !same_keys(keys, group.front(), member)) close();
@@ -694,6 +735,20 @@ void for_each_duplicate_group(const Collection& collection, bson::DocumentView k
     if (progress && ++read % std::max(batch, 1) == 0) progress(read);
   }
   close();
+}
+
+void for_each_duplicate_group(const Collection& collection, bson::DocumentView keys, const std::vector<std::string>& fields,
+                              int32_t batch, const std::function<void(int64_t)>& progress,
+                              const std::function<void(std::vector<bson::Document>&)>& fn) {
+  bson::Builder projection;
+  projection.append("_id", 1);
+  for (const auto& key : keys) projection.append(key.key(), 1);
+  for (const std::string& field : fields) {
+    if (!keys.contains(field) && field != "_id") projection.append(field, 1);
+  }
+  for_each_key_group(collection, keys, projection.extract(), batch, progress, [&](std::vector<bson::Document>& group) {
+    if (group.size() >= 2) fn(group);
+  });
 }
 
 IndexModel index_model_from_spec(bson::DocumentView spec) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,9 +20,17 @@ namespace mongo_orm::migrate::detail {
 void check_path(std::string_view path, std::string_view where);
 // Refuses an empty name, '$' or a NUL byte, and the collections of mongo_orm itself.
 void check_collection_name(std::string_view name, std::string_view where);
-// Refuses a value to be stored (a default, a field's new value) holding a key that starts with
-// '$' at any depth: the server would read it as an operator (or refuse it half way through a
-// run). `path` names the value in the message ("default", "values.status").
+// A quarantine's name: a valid collection name other than `collection` and outside mongo_orm's
+// own "_mongo_orm_" collections (it may end in "_quarantine").
+void check_quarantine_name(std::string_view name, std::string_view collection, std::string_view where);
+// The most bytes of BSON a value to be stored may take: it must fit, with the command around it,
+// in one document, and MongoDB documents hold at most 16 MiB. A larger one makes the server
+// reset the connection part way through a run.
+std::size_t max_value_bytes();
+// Refuses a value to be stored (a default, a field's new value) larger than max_value_bytes, or
+// holding a key that starts with '$' at any depth: the server would read it as an operator (or
+// refuse it half way through a run). `path` names the value in the message ("default",
+// "values.status").
 void check_literal(const bson::Value& value, std::string_view where, const std::string& path);
 void check_literal(bson::DocumentView value, std::string_view where, const std::string& path, bool is_array);
 
@@ -113,11 +122,23 @@ class Quarantine {
   const std::string& name() const noexcept { return name_; }
   // Moves documents of `source` (copied first, then deleted by _id); returns how many moved.
   int64_t move(const Collection& source, const std::vector<std::pair<bson::Document, std::string>>& documents) const;
+  // Records documents, each with why, leaving their source alone (a rewrite leaves them out of
+  // the new collection); returns how many were recorded now (not already there).
+  int64_t keep(const std::vector<std::pair<bson::Document, std::string>>& documents) const;
+  // How many documents this operation has quarantined.
+  int64_t count() const;
+  // Forgets what this operation quarantined (its documents are back by other means) and drops
+  // the quarantine when that leaves it empty; returns how many were forgotten.
+  int64_t discard() const;
   // Moves every document this operation quarantined back into `source`; drops the quarantine
   // collection when that leaves it empty (after the commit, in a transaction).
   BatchTotals restore(const StepContext& context, const Collection& source, const std::string& label) const;
 
  private:
+  bson::Document mine() const;
+  // Drops the quarantine when empty (after the commit, in a transaction).
+  void drop_if_empty() const;
+
   const StepContext& context_;
   std::string operation_;
   std::string name_;
@@ -127,12 +148,16 @@ class Quarantine {
 // Orders two values: numbers by value whatever their type, other values of different BSON types
 // by type number, strings by bytes.
 int compare_values(const bson::Element& a, const bson::Element& b);
-// Every group of two or more documents holding the same values under `keys` (as a unique index
-// compares them), members in _id order, read with _id, the keys and `fields`: one pass over the
-// collection sorted by the keys, holding only the current group, so memory stays flat. A $group
-// answers in time on MongoDB but not on FerretDB 1.x (22 s for 20,000 documents of 10,000
-// values, growing with the square of the groups); the sorted pass is one scan on both.
-// `progress` (if set) is told how many documents were read, every `batch`.
+// Every group of documents holding the same values under `keys` (as a unique index compares
+// them), members in _id order, read whole or through `projection`: one pass over the collection
+// sorted by the keys, holding only the current group, so memory stays flat. A $group answers in
+// time on MongoDB but not on FerretDB 1.x (22 s for 20,000 documents of 10,000 values, growing
+// with the square of the groups); the sorted pass is one scan on both. `progress` (if set) is
+// told how many documents were read, every `batch`.
+void for_each_key_group(const Collection& collection, bson::DocumentView keys, const std::optional<bson::Document>& projection,
+                        int32_t batch, const std::function<void(int64_t)>& progress,
+                        const std::function<void(std::vector<bson::Document>&)>& fn);
+// The groups of two or more, read with _id, the keys and `fields`.
 void for_each_duplicate_group(const Collection& collection, bson::DocumentView keys, const std::vector<std::string>& fields,
                               int32_t batch, const std::function<void(int64_t)>& progress,
                               const std::function<void(std::vector<bson::Document>&)>& fn);

@@ -11,6 +11,7 @@
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/checkpoint.hpp"
 #include "mongo_orm/migrate/operations.hpp"
+#include "rewrite.hpp"
 #include "support.hpp"
 
 namespace mongo_orm::migrate::ops {
@@ -160,6 +161,7 @@ class ConvertType final : public Operation {
     }
     if (options_.default_value) detail::check_literal(*options_.default_value, "convert_type " + collection_ + "." + path_, "default");
     if (options_.quarantine_collection.empty()) options_.quarantine_collection = collection_ + "_quarantine";
+    detail::check_quarantine_name(options_.quarantine_collection, collection_, "convert_type");
   }
   std::string name() const override {
     return "convert_type " + collection_ + "." + path_ + " to " + std::string(type_alias(target_));
@@ -241,6 +243,7 @@ class ConvertType final : public Operation {
   }
 
   std::string collection() const override { return collection_; }
+  std::vector<std::string> collections() const override { return {collection_, options_.quarantine_collection}; }
   bool copies_documents() const override { return true; }
 
  private:
@@ -487,7 +490,7 @@ class Transform final : public Operation {
     Estimate e{name(), n, detail::batches_for(context, n)};
     e.reversible = reversible();
     if (rewrites(context)) {
-      e.notes.push_back("rewrites the collection into " + rewrite_name(context) +
+      e.notes.push_back("rewrites the collection into " + detail::CollectionRewrite(context, *this, collection_).new_name() +
                         " and swaps it in; the original is kept as " + context.backup_collection(*this) +
                         "; the application must not write to " + collection_ + " meanwhile");
     } else if (!e.reversible) {
@@ -539,10 +542,6 @@ class Transform final : public Operation {
     }
     return false;
   }
-  std::string rewrite_name(const StepContext& context) const {
-    std::string backup = context.backup_collection(*this);  // already sanitised
-    return "_mongo_orm_rewrite" + backup.substr(std::string_view("_mongo_orm_backup").size());
-  }
   // The update for one document, checked; none when the function leaves it.
   std::optional<bson::Document> changed(bson::DocumentView document) const {
     std::optional<bson::Document> update = change_(document);
@@ -583,35 +582,14 @@ class Transform final : public Operation {
     return filter.extract();
   }
 
-  // The rewrite: copy (transformed) into the new collection, build its indexes, check nothing
-  // was written meanwhile, swap. Every stage can be resumed: the copy from its loops'
-  // checkpoints, the swap from its own. A backup left from elsewhere is refused, never taken
-  // for a finished swap.
+  // The rewrite (see CollectionRewrite): copy, transformed, into the new collection, in batches
+  // resumed from their checkpoints, then swap it in.
   OperationStats rewrite(const StepContext& context) const {
-    const Database& db = context.database;
-    std::string shadow_name = rewrite_name(context), backup_name = context.backup_collection(*this);
+    detail::CollectionRewrite rewriting(context, *this, collection_);
     OperationStats stats{name()};
-    // The swap's own checkpoint, saved before the first rename: a run killed during the swap
-    // is finished from it, whichever rename it had got to.
-    std::string swap_key = context.checkpoints ? context.checkpoints->step_key() + ":swap" : std::string();
-    Checkpoint swapping{name() + " (swap)"};
-    swapping.phase = "swapping";
-    if (context.checkpoints) {
-      auto resumed = context.checkpoints->resumed(swap_key, swapping.operation);
-      if (resumed && resumed->phase == swapping.phase) {
-        if (db.has_collection(collection_) && !db.has_collection(backup_name)) db.collection(collection_).rename(backup_name);
-        if (!db.has_collection(collection_) && db.has_collection(shadow_name)) db.collection(shadow_name).rename(collection_);
-        return stats;
-      }
-    }
-    if (db.has_collection(backup_name)) {
-      throw OperationRefused(name() + ": " + backup_name + " exists already; it holds the original of an earlier rewrite: drop or rename it first");
-    }
-    if (!db.has_collection(shadow_name)) {
-      if (context.checkpoints) context.checkpoints->restart_step();
-      db.create_collection(shadow_name);  // before any cursor is open (FerretDB)
-    }
-    Collection source = db.collection(collection_), shadow = db.collection(shadow_name);
+    if (rewriting.finish_interrupted_swap()) return stats;
+    Collection shadow = rewriting.begin();
+    Collection source = context.database.collection(collection_);
     const std::string operation = name();
     auto copy = [&](bool transform) {
       return [&, transform](const std::vector<bson::Document>& batch, BulkWrite&) {
@@ -641,46 +619,14 @@ class Transform final : public Operation {
       bson::Document rest = bson::Builder{}.append("$nor", [&](bson::ArrayBuilder& list) { list.append(filter_.view()); }).extract();
       detail::for_each_batch(context, source, rest, name() + " (rewrite, unchanged)", copy(false), copying);
     }
-    std::vector<IndexModel> indexes;
-    for (const bson::Document& spec : source.list_indexes()) {
-      if (spec["name"].as_string() != "_id_") indexes.push_back(detail::index_model_from_spec(spec));
-    }
-    if (!indexes.empty()) shadow.create_indexes(indexes);
-    int64_t now = source.count_documents({}), copied = shadow.count_documents({});
-    if (now != copied) {
-      throw MigrationError(name() + ": " + collection_ + " holds " + std::to_string(now) + " documents but " +
-                           std::to_string(copied) + " were copied to " + shadow_name +
-                           ": it was written to during the rewrite; stop the writes, drop " + shadow_name +
-                           " and run up again (the original is untouched)");
-    }
-    if (context.checkpoints) context.checkpoints->save(swap_key, swapping);
-    source.rename(backup_name);
-    db.collection(shadow_name).rename(collection_);
-    stats.backed_up = now;
+    stats.backed_up = rewriting.swap_in(0);
     return stats;
   }
 
   // Puts the original collection back; documents added since the rewrite are carried over.
   OperationStats unrewrite(const StepContext& context) const {
-    const Database& db = context.database;
-    std::string shadow_name = rewrite_name(context), backup_name = context.backup_collection(*this);
-    OperationStats stats{"undo " + name()};
-    if (db.has_collection(collection_) && db.has_collection(backup_name)) {
-      if (db.has_collection(shadow_name)) {
-        throw MigrationError("undo " + name() + ": " + shadow_name + " exists already: drop or rename it first");
-      }
-      db.collection(collection_).rename(shadow_name);
-    }
-    if (!db.has_collection(collection_) && db.has_collection(backup_name)) db.collection(backup_name).rename(collection_);
-    if (!db.has_collection(shadow_name)) return stats;
-    Collection restored = db.collection(collection_);
-    auto totals = detail::for_each_batch(context, db.collection(shadow_name), {}, "undo " + name() + " (new documents)",
-                                         [&](const std::vector<bson::Document>& batch, BulkWrite&) {
-      stats.modified += detail::insert_keeping_existing(restored, batch);
-    }, {.leaves_source_alone = true});
-    stats.matched = totals.matched;
-    db.collection(shadow_name).drop();
-    return stats;
+    auto totals = detail::CollectionRewrite(context, *this, collection_).undo("undo " + name());
+    return {"undo " + name(), totals.matched, totals.inserted};
   }
 
   std::string collection_;
@@ -699,6 +645,7 @@ class DedupeForUnique final : public Operation {
     bool by_field = options_.keep == Keep::highest || options_.keep == Keep::lowest;
     if (by_field) detail::check_path(options_.by, "dedupe_for_unique " + collection_ + " (by)");
     if (options_.quarantine_collection.empty()) options_.quarantine_collection = collection_ + "_quarantine";
+    detail::check_quarantine_name(options_.quarantine_collection, collection_, "dedupe_for_unique");
     if (options_.index_name.empty()) options_.index_name = default_index_name(keys_);
     index_ = create_index(collection_, bson::Document(keys_),
                           bson::Builder{}.append("unique", true).append("name", options_.index_name).extract());
@@ -708,7 +655,7 @@ class DedupeForUnique final : public Operation {
   Estimate estimate(const StepContext& context) const override {
     Estimate e{name()};
     int64_t groups = 0;
-    for_each_group(context, [&](std::vector<bson::Document>& group) {
+    for_each_group(context, false, [&](std::vector<bson::Document>& group) {
       ++groups;
       e.documents += static_cast<int64_t>(group.size()) - 1;
     });
@@ -717,9 +664,17 @@ class DedupeForUnique final : public Operation {
       e.notes.push_back(std::to_string(e.documents) + " duplicates in " + std::to_string(groups) + " groups would move to " +
                         options_.quarantine_collection + ", then the unique index is created");
     }
+    if (rewrites(context)) {
+      detail::CollectionRewrite rewriting(context, *this, collection_);
+      e.batches = detail::batches_for(context, context.database.collection(collection_).estimated_document_count()) + 1;
+      e.notes.push_back("rewrites the collection without the duplicates into " + rewriting.new_name() +
+                        " and swaps it in with the unique index; the original is kept as " + rewriting.backup_name() +
+                        "; the application must not write to " + collection_ + " meanwhile");
+    }
     return e;
   }
   OperationStats apply(const StepContext& context) const override {
+    if (rewrites(context)) return rewrite(context);
     Collection target = context.database.collection(collection_);
     detail::Quarantine quarantine(context, *this, options_.quarantine_collection);
     OperationStats stats{name()};
@@ -740,7 +695,7 @@ class DedupeForUnique final : public Operation {
       stats.quarantined += quarantine.move(target, documents);
       pending.clear();
     };
-    for_each_group(context, [&](std::vector<bson::Document>& group) {
+    for_each_group(context, false, [&](std::vector<bson::Document>& group) {
       stats.matched += static_cast<int64_t>(group.size());
       std::string reason = "duplicate of _id " + shown(group.front()["_id"]) + " under the unique index " + options_.index_name;
       for (std::size_t i = 1; i < group.size(); ++i) {
@@ -754,6 +709,13 @@ class DedupeForUnique final : public Operation {
     return stats;
   }
   OperationStats revert(const StepContext& context) const override {
+    detail::CollectionRewrite rewriting(context, *this, collection_);
+    if (rewriting.begun()) {
+      // The original comes back whole (without the unique index); the quarantine's records go.
+      auto totals = rewriting.undo("undo " + name());
+      int64_t forgotten = detail::Quarantine(context, *this, options_.quarantine_collection).discard();
+      return {"undo " + name(), forgotten, forgotten + totals.inserted};
+    }
     Collection target = context.database.collection(collection_);
     OperationStats dropped = index_->revert(context);
     detail::Quarantine quarantine(context, *this, options_.quarantine_collection);
@@ -762,14 +724,60 @@ class DedupeForUnique final : public Operation {
   }
 
   std::string collection() const override { return collection_; }
+  std::vector<std::string> collections() const override { return {collection_, options_.quarantine_collection}; }
   bool copies_documents() const override { return true; }
 
   bool transactional() const override { return false; }
 
  private:
+  bool rewrites(const StepContext& context) const {
+    switch (options_.strategy) {
+      case TransformStrategy::in_place: return false;
+      case TransformStrategy::rewrite: return true;
+      case TransformStrategy::automatic: return !context.capabilities.indexed_id_updates;
+    }
+    return false;
+  }
+
+  // The rewrite (see CollectionRewrite): one pass over the whole documents sorted by the keys;
+  // the one to keep of each group goes to the new collection, the others to the quarantine
+  // (recorded, left in the original); then the new collection is swapped in with the index.
+  // Nothing is deleted, so a server that scans for every delete by _id is never asked to.
+  OperationStats rewrite(const StepContext& context) const {
+    detail::CollectionRewrite rewriting(context, *this, collection_);
+    OperationStats stats{name()};
+    if (rewriting.finish_interrupted_swap()) return stats;
+    Collection copy = rewriting.begin();
+    detail::Quarantine quarantine(context, *this, options_.quarantine_collection);
+    std::vector<bson::Document> kept;
+    std::vector<std::pair<bson::Document, std::string>> duplicates;
+    auto flush = [&] {
+      detail::insert_keeping_existing(copy, kept);
+      quarantine.keep(duplicates);
+      kept.clear();
+      duplicates.clear();
+    };
+    for_each_group(context, true, [&](std::vector<bson::Document>& group) {
+      if (group.size() > 1) {
+        stats.matched += static_cast<int64_t>(group.size());
+        std::string reason = "duplicate of _id " + shown(group.front()["_id"]) + " under the unique index " + options_.index_name;
+        for (std::size_t i = 1; i < group.size(); ++i) duplicates.emplace_back(std::move(group[i]), reason);
+      }
+      kept.push_back(std::move(group.front()));
+      if (static_cast<int32_t>(kept.size() + duplicates.size()) >= context.batch.size) flush();
+    });
+    flush();
+    stats.quarantined = quarantine.count();
+    IndexModel unique{bson::Document(keys_), bson::Builder{}.append("unique", true).append("name", options_.index_name).extract()};
+    stats.backed_up = rewriting.swap_in(stats.quarantined, {unique});
+    stats.modified = stats.quarantined + 1;
+    return stats;
+  }
+
   // Every group of documents sharing the keys, the one to keep first (see
-  // detail::for_each_duplicate_group), with progress told every batch.
-  void for_each_group(const StepContext& context, const std::function<void(std::vector<bson::Document>&)>& fn) const {
+  // detail::for_each_key_group), with progress told every batch: only the duplicates, read with
+  // the keys, or with `whole` every group of whole documents.
+  void for_each_group(const StepContext& context, bool whole, const std::function<void(std::vector<bson::Document>&)>& fn) const {
     Collection target = context.database.collection(collection_);
     Progress progress{name() + " (finding duplicates)", 0, -1, {}};
     auto started = std::chrono::steady_clock::now();
@@ -782,12 +790,17 @@ class DedupeForUnique final : public Operation {
         context.progress(progress);
       };
     }
-    std::vector<std::string> also;
-    if (!options_.by.empty()) also.push_back(options_.by);
-    detail::for_each_duplicate_group(target, keys_, also, context.batch.size, told, [&](std::vector<bson::Document>& group) {
+    auto keeping_first = [&](std::vector<bson::Document>& group) {
       sort_for_keeping(group);
       fn(group);
-    });
+    };
+    if (whole) {
+      detail::for_each_key_group(target, keys_, std::nullopt, context.batch.size, told, keeping_first);
+      return;
+    }
+    std::vector<std::string> also;
+    if (!options_.by.empty()) also.push_back(options_.by);
+    detail::for_each_duplicate_group(target, keys_, also, context.batch.size, told, keeping_first);
   }
 
   void sort_for_keeping(std::vector<bson::Document>& members) const {
