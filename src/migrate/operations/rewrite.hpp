@@ -23,8 +23,6 @@ class CollectionRewrite {
 
   const std::string& new_name() const noexcept { return new_name_; }
   const std::string& backup_name() const noexcept { return backup_name_; }
-  // Whether this operation has begun or finished a rewrite that undo should take back.
-  bool begun() const;
 
   // Finishes the swap of a run killed during it; true when it did (the step is done).
   bool finish_interrupted_swap() const;
@@ -37,7 +35,7 @@ class CollectionRewrite {
   // Returns how many documents the original held.
   int64_t swap_in(int64_t set_aside, const std::vector<IndexModel>& replacing = {}) const;
   // Puts the original back, carrying over the documents added since the swap; the new
-  // collection is dropped.
+  // collection is dropped. Does nothing when there is nothing to undo (or it is done).
   BatchTotals undo(const std::string& label) const;
 
  private:

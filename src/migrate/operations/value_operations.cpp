@@ -709,10 +709,10 @@ class DedupeForUnique final : public Operation {
     return stats;
   }
   OperationStats revert(const StepContext& context) const override {
-    detail::CollectionRewrite rewriting(context, *this, collection_);
-    if (rewriting.begun()) {
+    if (rewrites(context)) {
       // The original comes back whole (without the unique index); the quarantine's records go.
-      auto totals = rewriting.undo("undo " + name());
+      // Each part does nothing when done already, so an interrupted undo is finished.
+      auto totals = detail::CollectionRewrite(context, *this, collection_).undo("undo " + name());
       int64_t forgotten = detail::Quarantine(context, *this, options_.quarantine_collection).discard();
       return {"undo " + name(), forgotten, forgotten + totals.inserted};
     }
