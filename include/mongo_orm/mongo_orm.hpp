@@ -1,6 +1,7 @@
 // Everything of mongo_orm in one include.
 #pragma once
 
+#include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/document.hpp"
 #include "mongo_orm/bson/json.hpp"
@@ -28,6 +29,7 @@
 #include "mongo_orm/migrate/testing.hpp"
 #include "mongo_orm/migrate/verify.hpp"
 #include "mongo_orm/model/codec.hpp"
+#include "mongo_orm/model/description.hpp"
 #include "mongo_orm/model/indexes.hpp"
 #include "mongo_orm/model/query.hpp"
 #include "mongo_orm/model/rules.hpp"

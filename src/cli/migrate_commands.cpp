@@ -6,10 +6,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 
+#include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/cli/cli.hpp"
@@ -44,6 +47,7 @@ struct MigrateOptions {
   std::string baseline_version;
   std::string failed_version;
   bool force = false;
+  std::string snapshot_file;
 };
 
 // A whole number no smaller than `low`, refused in one line naming what was given.
@@ -316,6 +320,73 @@ int print_verify(const migrate::VerifyReport& report, bool json) {
   return report.ok() ? exit_ok : exit_failure;
 }
 
+// Exit codes of `check`, each naming what is out of date.
+constexpr int check_clean = 0;
+constexpr int check_models_changed = 1;  // the models differ from the snapshot: a migration is missing
+constexpr int check_migrations = 2;      // migrations are pending, drifted or stopped part way
+constexpr int check_could_not_run = 5;   // no models, or an error before the checks ended
+
+std::filesystem::path snapshot_path(const MigrateOptions& options) {
+  if (!options.snapshot_file.empty()) return options.snapshot_file;
+  return std::filesystem::path(options.directory.empty() ? "migrations" : options.directory) / autogen::snapshot_file_name;
+}
+
+// The models against their committed snapshot, then the changelog against the migrations.
+int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const MigrateOptions& options) {
+  std::filesystem::path file = snapshot_path(options);
+  std::string current = autogen::snapshot_text(models);
+  std::vector<std::string> changes;
+  bool found = std::filesystem::exists(file);
+  if (found) {
+    std::ifstream in(file, std::ios::binary);
+    std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    changes = autogen::snapshot_changes(committed, current);
+  }
+  std::vector<std::string> pending, drifted, stopped;
+  for (const auto& row : runner.status()) {
+    if (row.drifted) drifted.push_back(row.version);
+    if (row.status == MigrationStatus::pending) pending.push_back(row.version);
+    if (row.status == MigrationStatus::failed || row.status == MigrationStatus::interrupted) stopped.push_back(row.version);
+  }
+  int code = !found || !changes.empty() ? check_models_changed
+             : !(pending.empty() && drifted.empty() && stopped.empty()) ? check_migrations
+                                                                         : check_clean;
+  auto list = [](const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+    return text;
+  };
+  if (options.json) {
+    bson::Builder out;
+    out.append("exit_code", code);
+    out.append("snapshot", [&](bson::Builder& b) {
+      b.append("file", file.string()).append("found", found).append("current", found && changes.empty());
+      b.append("changes", [&](bson::ArrayBuilder& c) { for (const auto& x : changes) c.append(x); });
+    });
+    out.append("migrations", [&](bson::Builder& b) {
+      b.append("pending", [&](bson::ArrayBuilder& c) { for (const auto& x : pending) c.append(x); });
+      b.append("drifted", [&](bson::ArrayBuilder& c) { for (const auto& x : drifted) c.append(x); });
+      b.append("stopped", [&](bson::ArrayBuilder& c) { for (const auto& x : stopped) c.append(x); });
+    });
+    std::cout << bson::to_relaxed_json(out.view()) << "\n";
+    return code;
+  }
+  if (!found) {
+    std::cout << "models: no snapshot at " << file.string() << ": run `migrate snapshot` and commit it\n";
+  } else if (changes.empty()) {
+    std::cout << "models: the same as " << file.string() << "\n";
+  } else {
+    std::cout << "models: " << count_of(static_cast<int64_t>(changes.size()), "line") << " differ from " << file.string()
+              << " (write the migration, then run `migrate snapshot`):\n";
+    for (const auto& change : changes) std::cout << "  " << change << "\n";
+  }
+  if (pending.empty() && drifted.empty() && stopped.empty()) std::cout << "migrations: every one applied, none drifted\n";
+  if (!pending.empty()) std::cout << "migrations: pending: " << list(pending) << "\n";
+  if (!drifted.empty()) std::cout << "migrations: changed since applied: " << list(drifted) << "\n";
+  if (!stopped.empty()) std::cout << "migrations: stopped part way: " << list(stopped) << "\n";
+  return code;
+}
+
 }  // namespace
 
 CLI::Validator non_empty_uri() {
@@ -387,6 +458,15 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       "undo-failed", "Undo what the failed or interrupted up of VERSION changed before it stopped, from its backups");
   undo_failed_cmd->add_option("version", options->failed_version, "The version whose last up failed")->required();
   undo_failed_cmd->add_flag("--json", options->json, "Print what ran as JSON");
+  auto* snapshot_cmd = migrate_cmd->add_subcommand(
+      "snapshot", "Write the model snapshot (default: model_snapshot.json in --dir, else migrations/) to commit");
+  snapshot_cmd->add_option("--file", options->snapshot_file, "Where the snapshot is");
+  snapshot_cmd->add_flag("--json", options->json, "Print the file written as JSON");
+  auto* check_cmd = migrate_cmd->add_subcommand(
+      "check", "For CI: 0 clean, 1 the models differ from the snapshot, 2 migrations pending, drifted or stopped, "
+               "5 the check could not run");
+  check_cmd->add_option("--file", options->snapshot_file, "Where the snapshot is");
+  check_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* unlock_cmd = migrate_cmd->add_subcommand("unlock", "Free the migration lock of a runner that is gone");
   unlock_cmd->add_flag("--force", options->force, "Required: confirms the holder is gone")->required();
   unlock_cmd->add_flag("--json", options->json, "Print as JSON");
@@ -402,6 +482,23 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
         std::cout << bson::to_relaxed_json(bson::Builder{}.append("created", file.string()).view()) << "\n";
       } else {
         std::cout << "created " << file.string() << "\n";
+      }
+      return exit_ok;
+    }
+    if ((*snapshot_cmd || *check_cmd) && models.empty()) {
+      std::cerr << "mongo-orm: " << (*snapshot_cmd ? "snapshot" : "check")
+                << " needs the application's models: build a migrate program with "
+                   "mongo_orm::cli::run(argc, argv, registry, models)\n";
+      return *check_cmd ? check_could_not_run : exit_usage;
+    }
+    if (*snapshot_cmd) {
+      std::filesystem::path file = snapshot_path(*options);
+      if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+      autogen::write_snapshot(file, models);
+      if (options->json) {
+        std::cout << bson::to_relaxed_json(bson::Builder{}.append("written", file.string()).view()) << "\n";
+      } else {
+        std::cout << "wrote " << file.string() << "\n";
       }
       return exit_ok;
     }
@@ -438,6 +535,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     } finish_bar{printer};
 
     if (*status_cmd) return print_status(runner, options->json);
+    if (*check_cmd) return run_check(runner, models, *options);
     if (*history_cmd) return print_history(runner, options->json);
     if (*validate_cmd) {
       auto drifts = runner.validate();
@@ -525,10 +623,15 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   };
   // A plan is a CI gate: whatever stops it (a malformed file, a server error) is a problem, 2,
   // never 1, which says that work is pending.
+  // A check is a CI gate too: whatever stops it is 5, never a code that names a finding.
   return [=]() -> int {
     try {
       return run();
     } catch (const std::exception& e) {
+      if (*check_cmd) {
+        std::cerr << "mongo-orm: check: " << e.what() << "\n";
+        return check_could_not_run;
+      }
       if (!*plan_cmd) throw;
       std::cerr << "mongo-orm: plan: " << e.what() << "\n";
       return exit_usage;

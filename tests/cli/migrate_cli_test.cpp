@@ -2,6 +2,9 @@
 // (tests/cli/example_migrate_main.cpp), run as a separate process against the real server.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/migrate/lock.hpp"
 #include "support/server.hpp"
 
@@ -121,6 +124,58 @@ TEST_F(MigrateCli, ASampleOfZeroIsRefusedInOneReadableLine) {
   EXPECT_EQ(verify.exit_code, 2) << verify.both();
   EXPECT_NE(verify.errors.find("--sample: must be at least 1, got 0"), std::string::npos) << verify.both();
   EXPECT_LT(verify.errors.size(), 200u) << verify.both();
+}
+
+// The model snapshot beside the migrations, and `check` with its exit codes, as CI runs it: 0
+// clean, 1 the models differ from the snapshot, 2 migrations pending, 5 the check could not run.
+TEST_F(MigrateCli, SnapshotAndCheckTellAMissingMigrationFromPendingOnes) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mongo_orm_snapshot_" + db.name());
+  std::filesystem::remove_all(dir);
+  std::string snapshot = (dir / "model_snapshot.json").string();
+  auto with_models = [&](const char* version, const std::string& arguments) {
+    return testing::run_process(std::string("EXAMPLE_MODELS=") + version + " " + MONGO_ORM_EXAMPLE_MIGRATE +
+                                " migrate --uri '" + testing::server_uri() + "' --database " + db.name() + " " + arguments);
+  };
+  ProcessRun no_snapshot = with_models("1", "check --file " + snapshot);
+  EXPECT_EQ(no_snapshot.exit_code, 1) << no_snapshot.both();
+  EXPECT_NE(no_snapshot.output.find("no snapshot at " + snapshot), std::string::npos) << no_snapshot.both();
+
+  ProcessRun written = with_models("1", "snapshot --file " + snapshot);
+  ASSERT_EQ(written.exit_code, 0) << written.both();
+  ASSERT_TRUE(std::filesystem::exists(snapshot));
+  ProcessRun pending = with_models("1", "check --file " + snapshot);
+  EXPECT_EQ(pending.exit_code, 2) << pending.both();
+  EXPECT_NE(pending.output.find("models: the same as"), std::string::npos) << pending.both();
+  EXPECT_NE(pending.output.find("migrations: pending: 2023.01.001, 2023.01.002"), std::string::npos) << pending.both();
+
+  ASSERT_EQ(migrate("up").exit_code, 0);
+  ProcessRun clean = with_models("1", "check --file " + snapshot);
+  EXPECT_EQ(clean.exit_code, 0) << clean.both();
+
+  // The model gains a field, a rule and an index; nobody wrote the migration.
+  ProcessRun changed = with_models("2", "check --file " + snapshot);
+  EXPECT_EQ(changed.exit_code, 1) << changed.both();
+  EXPECT_NE(changed.output.find(R"(+ accounts: { "path" : "status", "type" : "string", "default" : { "value" : "active" } })"),
+            std::string::npos)
+      << changed.both();
+  EXPECT_NE(changed.output.find(R"(- accounts: { "path" : "age", "type" : "int" })"), std::string::npos) << changed.both();
+  EXPECT_NE(changed.output.find(R"(+ accounts: { "name" : "email_1", "keys" : { "email" : 1 }, "unique" : true })"), std::string::npos)
+      << changed.both();
+  ProcessRun json = with_models("2", "check --json --file " + snapshot);
+  EXPECT_EQ(json.exit_code, 1) << json.both();
+  bson::Document report = bson::from_json_strict(json.output);
+  EXPECT_EQ(report["exit_code"].as_int32(), 1);
+  EXPECT_FALSE(report["snapshot"].as_document()["current"].as_bool());
+  EXPECT_EQ(report["snapshot"].as_document()["changes"].as_array().size(), 4u) << json.output;
+
+  ProcessRun none = with_models("0", "check --file " + snapshot);
+  EXPECT_EQ(none.exit_code, 5) << none.both();
+  EXPECT_NE(none.errors.find("check needs the application's models"), std::string::npos) << none.both();
+  ProcessRun unreachable = testing::run_process(std::string("EXAMPLE_MODELS=1 ") + MONGO_ORM_EXAMPLE_MIGRATE +
+                                                " migrate --uri 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300' "
+                                                "--database x check --file " + snapshot);
+  EXPECT_EQ(unreachable.exit_code, 5) << unreachable.both();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

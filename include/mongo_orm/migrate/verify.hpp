@@ -11,6 +11,7 @@
 
 #include "mongo_orm/driver/database.hpp"
 #include "mongo_orm/error.hpp"
+#include "mongo_orm/model/description.hpp"
 #include "mongo_orm/model/schema.hpp"
 #include "mongo_orm/model/typed_collection.hpp"
 
@@ -26,6 +27,8 @@ class ModelSet {
     std::function<void(bson::DocumentView, const std::string& namespace_name)> check;
     // How many documents of the collection the model loads (its classes, for inheritance).
     std::function<int64_t(const Database&)> visible;
+    // What the model declares (each class of a hierarchy), for model snapshots.
+    std::function<std::vector<model::ModelDescription>()> describe;
   };
 
   // A model, checked against the collection its schema names. `name` defaults to the
@@ -39,7 +42,8 @@ class ModelSet {
                           auto object = model::TypedCollection<T>::hydrate(document, ns);
                           throw_if_invalid(*object, document, ns);
                         },
-                        [](const Database& database) { return model::TypedCollection<T>(database).count_known(); }});
+                        [](const Database& database) { return model::TypedCollection<T>(database).count_known(); },
+                        [] { return std::vector<model::ModelDescription>{model::describe<T>()}; }});
     return *this;
   }
 
@@ -55,7 +59,8 @@ class ModelSet {
                           auto object = model::PolymorphicCollection<H>::hydrate(document, ns);
                           std::visit([&](auto& tracked) { throw_if_invalid(*tracked, document, ns); }, object);
                         },
-                        [](const Database& database) { return model::TypedCollection<Root>(database).count_known(); }});
+                        [](const Database& database) { return model::TypedCollection<Root>(database).count_known(); },
+                        [] { return describe_hierarchy(static_cast<H*>(nullptr)); }});
     return *this;
   }
 
@@ -63,6 +68,10 @@ class ModelSet {
   bool empty() const noexcept { return entries_.empty(); }
 
  private:
+  template <class... Classes>
+  static std::vector<model::ModelDescription> describe_hierarchy(model::Hierarchy<Classes...>*) {
+    return {model::describe<Classes>()...};
+  }
   template <class T>
   static void throw_if_invalid(const T& object, bson::DocumentView, const std::string&) {
     auto failures = model::validate(object);

@@ -143,16 +143,56 @@ struct Field {
   std::string name;                         // the stored name
   std::function<void(M&)> apply_default;    // empty when the field has no default
   std::vector<Rule<M>> rules;
+  // The rules and the default as data, for describing the schema (description.hpp): one
+  // document per rule ({"min": 0}); {"value": v} as stored, or {"factory": true}.
+  std::vector<bson::Document> rule_specs{};
+  std::optional<bson::Document> default_spec{};
 };
 
 namespace detail {
+// {key: value}, the value as its codec stores it (as text when it has none).
+template <class V>
+bson::Document spec_of(std::string_view key, const V& value) {
+  bson::Builder spec;
+  if constexpr (Encodable<V>) {
+    Codec<V>::encode(spec.native(), key, value);
+  } else {
+    spec.append(key, std::to_string(value));
+  }
+  return spec.extract();
+}
+
+template <class Option>
+bson::Document describe_rule(const Option& option) {
+  if constexpr (std::is_same_v<Option, Required>) {
+    return spec_of("required", true);
+  } else if constexpr (requires { option.bound; }) {
+    return spec_of(std::is_same_v<Option, Min<decltype(option.bound)>> ? "min" : "max", option.bound);
+  } else if constexpr (std::is_same_v<Option, MinLength>) {
+    return spec_of("min_length", static_cast<int64_t>(option.length));
+  } else if constexpr (std::is_same_v<Option, MaxLength>) {
+    return spec_of("max_length", static_cast<int64_t>(option.length));
+  } else if constexpr (std::is_same_v<Option, Matches>) {
+    return spec_of("matches", option.pattern);
+  } else if constexpr (requires { option.choices; }) {
+    return spec_of("one_of", option.choices);
+  } else {
+    return spec_of("check", option.message);
+  }
+}
+
 template <class T, class M, class Option>
 void add_option(Field<T, M>& field, Option option) {
   if constexpr (requires { option.value; } && !requires { option.bound; }) {
     field.apply_default = [value = std::move(option.value)](M& m) { m = value; };
+    M sample{};
+    field.apply_default(sample);
+    field.default_spec = spec_of("value", sample);
   } else if constexpr (requires { option.factory(); }) {
     field.apply_default = [factory = std::move(option.factory)](M& m) { m = factory(); };
+    field.default_spec = spec_of("factory", true);
   } else {
+    field.rule_specs.push_back(describe_rule(option));
     field.rules.push_back(detail::make_rule<M>(std::move(option)));
   }
 }
@@ -213,7 +253,7 @@ class Schema {
   template <class M, class Owner, class... Options>
     requires std::is_base_of_v<Owner, T>
   Schema<T, Fields..., Field<T, M>> field(M Owner::*member, std::string name, Options... options) const {
-    Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}};
+    Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}, {}, {}};
     (detail::add_option(f, std::move(options)), ...);
     return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_, meta_};
   }
@@ -300,7 +340,7 @@ class Schema {
           return Schema<Derived, Field<Derived, typename std::decay_t<decltype(f)>::member_type>...>(
               collection_, unknown_,
               std::make_tuple(Field<Derived, typename std::decay_t<decltype(f)>::member_type>{
-                  f.member, f.name, f.apply_default, f.rules}...),
+                  f.member, f.name, f.apply_default, f.rules, f.rule_specs, f.default_spec}...),
               id_index_, meta_.template rebased<Derived>(meta_.class_info.chain + "." + class_name));
         },
         fields_);

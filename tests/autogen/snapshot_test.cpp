@@ -1,0 +1,84 @@
+// Tests for autogen/snapshot.hpp: the canonical snapshot of the models, and the lines that
+// differ from a committed one.
+#include "mongo_orm/autogen/snapshot.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "model/jedi_models.hpp"
+#include "model/models.hpp"
+#include "mongo_orm/bson/json.hpp"
+
+namespace mongo_orm::autogen {
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(Snapshot, IsOneCanonicalJsonDocumentWithAFieldPerLine) {
+  migrate::ModelSet models;
+  models.add<app::User>().add<app::Member>();
+  std::string text = snapshot_text(models);
+  EXPECT_EQ(text, snapshot_text(models)) << "the same models give the same text";
+  bson::Document parsed = bson::from_json_strict(text);
+  auto list = parsed["models"].as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].as_document()["model"].as_string(), "members") << "models sorted by name";
+  EXPECT_EQ(list[1].as_document()["model"].as_string(), "users");
+  auto fields = list[1].as_document()["fields"].as_array();
+  EXPECT_EQ(fields.size(), 25u);
+  std::vector<std::string> paths;
+  for (const auto& f : fields) paths.emplace_back(f.as_document()["path"].as_string());
+  EXPECT_TRUE(std::is_sorted(paths.begin(), paths.end())) << "fields sorted by path";
+  int field_lines = 0;
+  for (const auto& line : lines_of(text)) field_lines += line.find("\"path\"") != std::string::npos;
+  EXPECT_EQ(field_lines, 25 + 3) << "one line per field, so that a change is one line of a diff";
+  EXPECT_NE(text.find(R"({ "path" : "enabled", "type" : "bool", "default" : { "value" : true } })"), std::string::npos) << text;
+}
+
+TEST(Snapshot, AHierarchyIsOneModelPerClassWithItsChain) {
+  migrate::ModelSet models;
+  models.add_hierarchy<v2::Humans>();
+  bson::Document parsed = bson::from_json_strict(snapshot_text(models));
+  std::vector<std::string> names;
+  for (const auto& m : parsed["models"].as_array()) {
+    names.emplace_back(m.as_document()["model"].as_string());
+    EXPECT_EQ(m.as_document()["unknown_fields"].as_string(), "strict");
+    EXPECT_EQ(m.as_document()["hierarchy"].as_array().size(), 3u);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"Human", "Human.BadSith", "Human.GoodJedi"}));
+}
+
+TEST(Snapshot, ChangedModelsShowAsTheLinesThatChanged) {
+  migrate::ModelSet before, after;
+  before.add_hierarchy<v1::Humans>();
+  after.add_hierarchy<v2::Humans>();
+  std::string committed = snapshot_text(before);
+  EXPECT_TRUE(snapshot_changes(committed, committed).empty());
+  std::vector<std::string> changes = snapshot_changes(committed, snapshot_text(after));
+  std::string all;
+  for (const auto& c : changes) all += c + "\n";
+  EXPECT_NE(all.find(R"(- Human.Jedi: { "path" : "dark_side", "type" : "bool" })"), std::string::npos) << all;
+  EXPECT_NE(all.find(R"(+ { "model" : "Human.GoodJedi")"), std::string::npos) << all;
+  EXPECT_NE(all.find(R"(- { "model" : "Human.Jedi")"), std::string::npos) << all;
+  EXPECT_EQ(all.find(R"(Human: { "path" : "name")"), std::string::npos) << "unchanged fields are not listed: " << all;
+  EXPECT_NE(all.find(R"(+ Human.BadSith: { "path" : "name", "type" : "string" })"), std::string::npos)
+      << "a new class brings its fields: " << all;
+  EXPECT_EQ(all.find("\"fields\": ["), std::string::npos) << "layout lines are not content: " << all;
+}
+
+TEST(Snapshot, NoModelsIsAnErrorNeverNothingChanged) {
+  migrate::ModelSet none;
+  EXPECT_THROW(snapshot_text(none), ConfigurationError);
+  migrate::ModelSet twice;
+  twice.add<app::User>("people").add<app::Member>("people");
+  EXPECT_THROW(snapshot_text(twice), ConfigurationError);
+}
+
+}  // namespace
+}  // namespace mongo_orm::autogen
