@@ -11,7 +11,10 @@
 //   add_field     (e) mongo_orm: a migration of one ops::add_field("users", "migrated", true)
 //   dedupe        mongo_orm: ops::dedupe_for_unique on email, after `load --duplicates D` gave D
 //                 documents the email of another; prints the peak memory of the process too
-//   full_pass     one read of every document with the raw C driver: what dedupe is measured against
+//   full_pass     one read of every document with the raw C driver: what dedupe and analyze are
+//                 measured against
+//   analyze       mongo_orm: autogen::analyze of the collection (every path by type, exact counts);
+//                 prints the peak memory of the process too
 //   drop          drops the database the cases work in
 //   check_split   --done N: exactly N documents were split and the rest were not (after a peer's run)
 //
@@ -54,7 +57,7 @@ struct Args {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "migration_scale: %s\nusage: migration_scale CASE --uri URI [--db NAME] [--documents N] "
-               "[--cap-seconds S] [--batch-size B] [--done N] [--duplicates D]\n  CASE: load, per_document, skip_limit, transform, update_many, add_field, dedupe, full_pass, check_split, drop\n",
+               "[--cap-seconds S] [--batch-size B] [--done N] [--duplicates D]\n  CASE: load, per_document, skip_limit, transform, update_many, add_field, dedupe, full_pass, analyze, check_split, drop\n",
                why);
   std::exit(2);
 }
@@ -354,6 +357,14 @@ int main(int argc, char** argv) {
       }
       check(read == args.documents, "read " + std::to_string(read) + " documents");
       report(args, read, seconds, true);
+    } else if (args.command == "analyze") {
+      Client client(args.uri);
+      auto start = Clock::now();
+      autogen::CollectionAnalysis analysis =
+          autogen::analyze(client.database(args.database).collection(collection_name), {.batch_size = args.batch});
+      double seconds = seconds_since(start);
+      check(analysis.documents == args.documents, "analyzed " + std::to_string(analysis.documents) + " documents");
+      report(args, analysis.documents, seconds, true);
     } else if (args.command == "drop") {
       Client(args.uri).database(args.database).drop();
     } else if (args.command == "check_split") {

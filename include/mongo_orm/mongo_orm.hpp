@@ -1,6 +1,7 @@
 // Everything of mongo_orm in one include.
 #pragma once
 
+#include "mongo_orm/autogen/analyze.hpp"
 #include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/document.hpp"

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <memory>
 
+#include "mongo_orm/autogen/analyze.hpp"
 #include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/json.hpp"
@@ -48,6 +49,8 @@ struct MigrateOptions {
   std::string failed_version;
   bool force = false;
   std::string snapshot_file;
+  std::vector<std::string> collections;
+  int64_t limit = 0;
 };
 
 // A whole number no smaller than `low`, refused in one line naming what was given.
@@ -387,6 +390,35 @@ int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const Mi
   return code;
 }
 
+// Each named collection (with the model that reads it, if one does), else every model's.
+int run_analyze(const Database& database, const migrate::ModelSet& models, const MigrateOptions& options,
+                ProgressPrinter& printer) {
+  autogen::AnalyzeOptions analyze_options{.limit = options.limit};
+  auto started = std::chrono::steady_clock::now();
+  analyze_options.progress = [&](int64_t read) {
+    if (!options.json) printer(migrate::Progress{"analyze", read, -1, std::chrono::steady_clock::now() - started});
+  };
+  std::vector<autogen::CollectionAnalysis> results;
+  if (options.collections.empty()) {
+    for (const auto& entry : models.entries()) results.push_back(autogen::analyze(database, entry, analyze_options));
+  }
+  for (const std::string& name : options.collections) {
+    auto entry = std::find_if(models.entries().begin(), models.entries().end(),
+                              [&](const migrate::ModelSet::Entry& e) { return e.collection == name; });
+    results.push_back(entry != models.entries().end() ? autogen::analyze(database, *entry, analyze_options)
+                                                      : autogen::analyze(database.collection(name), analyze_options));
+  }
+  printer.finish();
+  if (options.json) {
+    bson::Builder out;
+    out.append("collections", [&](bson::ArrayBuilder& list) { for (const auto& r : results) list.append(autogen::to_document(r).view()); });
+    std::cout << bson::to_relaxed_json(out.view()) << "\n";
+    return exit_ok;
+  }
+  for (const auto& r : results) std::cout << autogen::to_text(r);
+  return exit_ok;
+}
+
 }  // namespace
 
 CLI::Validator non_empty_uri() {
@@ -467,6 +499,12 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
                "5 the check could not run");
   check_cmd->add_option("--file", options->snapshot_file, "Where the snapshot is");
   check_cmd->add_flag("--json", options->json, "Print as JSON");
+  auto* analyze_cmd = migrate_cmd->add_subcommand(
+      "analyze", "What collections hold, path by path: types, missing, null; against the models that read them");
+  analyze_cmd->add_option("collection", options->collections, "Collections to analyze (default: every model's)");
+  analyze_cmd->add_option("--limit", options->limit, "Read at most this many documents of each (default: all)")
+      ->check(at_least(1));
+  analyze_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* unlock_cmd = migrate_cmd->add_subcommand("unlock", "Free the migration lock of a runner that is gone");
   unlock_cmd->add_flag("--force", options->force, "Required: confirms the holder is gone")->required();
   unlock_cmd->add_flag("--json", options->json, "Print as JSON");
@@ -502,6 +540,10 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       }
       return exit_ok;
     }
+    if (*analyze_cmd && options->collections.empty() && models.empty()) {
+      std::cerr << "mongo-orm: analyze needs a collection name, or the application's models\n";
+      return exit_usage;
+    }
     if (*down_cmd && options->to.empty() && options->steps == 0 && !options->all) {
       std::cerr << "mongo-orm: down needs a target: --to VERSION, --steps N or --all\n";
       return exit_usage;
@@ -536,6 +578,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
 
     if (*status_cmd) return print_status(runner, options->json);
     if (*check_cmd) return run_check(runner, models, *options);
+    if (*analyze_cmd) return run_analyze(database, models, *options, *printer);
     if (*history_cmd) return print_history(runner, options->json);
     if (*validate_cmd) {
       auto drifts = runner.validate();

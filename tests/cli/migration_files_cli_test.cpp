@@ -279,6 +279,29 @@ TEST_F(MigrationFilesCli, EveryCommandThatPrintsAResultTakesJson) {
   EXPECT_EQ(bson::from_json_strict(unlock.output).view(), from_json(R"({"freed": false})").view()) << unlock.output;
 }
 
+// analyze, for any collection, with no model: a table for people and JSON for machines.
+TEST_F(MigrationFilesCli, AnalyzePrintsEachPathByTypeAsATableOrJson) {
+  db.collection("people").insert_many(std::vector{from_json(R"({"_id": 1, "age": "42"})"), from_json(R"({"_id": 2, "age": 42})"),
+                                                  from_json(R"({"_id": 3})")});
+  ProcessRun table = migrate("analyze people");
+  ASSERT_EQ(table.exit_code, 0) << table.both();
+  EXPECT_NE(table.output.find("people: 3 documents, every one read"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("int 1, string 1"), std::string::npos) << table.output;
+  ProcessRun json = migrate("analyze people --json");
+  ASSERT_EQ(json.exit_code, 0) << json.both();
+  bson::Document parsed = bson::from_json_strict(json.output);
+  bson::DocumentView people = parsed["collections"].as_array()[0].as_document();
+  EXPECT_EQ(people["documents"].number(), 3);
+  bson::DocumentView age = people["paths"].as_array()[1].as_document();
+  EXPECT_EQ(age["path"].as_string(), "age");
+  EXPECT_EQ(age["missing"].number(), 1);
+  EXPECT_EQ(age["types"].as_document()["string"].number(), 1);
+  ProcessRun nothing = migrate("analyze");
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.both();
+  EXPECT_NE(nothing.errors.find("analyze needs a collection name"), std::string::npos) << nothing.both();
+  EXPECT_EQ(db.list_collection_names(), std::vector<std::string>{"people"}) << "analyze writes nothing";
+}
+
 // A missing dependency or a cycle needs only the files: it is refused before anything is
 // written, the lock included.
 TEST_F(MigrationFilesCli, DependencyProblemsAreRefusedBeforeTheLockIsTaken) {

@@ -1,0 +1,72 @@
+// What a collection actually holds, path by path: how many documents hold each field, by BSON
+// type (int, long, double and decimal kept apart), missing and null; with a model, what it
+// declares beside it, the values it refuses, the fields it does not declare, the `_cls` values
+// none of its classes matches and the documents by schema version (seed 000 "Data type
+// conflicts"). Every count is exact: one streamed pass over the collection, in batches,
+// holding only the counts, so memory stays flat whatever the collection's size.
+//
+//   autogen::CollectionAnalysis users = autogen::analyze(db.collection("users"));
+//   for (const auto& p : users.paths) std::cout << p.path << ": " << p.present << "\n";
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mongo_orm/driver/collection.hpp"
+#include "mongo_orm/migrate/verify.hpp"
+
+namespace mongo_orm::autogen {
+
+struct PathAnalysis {
+  // "age", "address.zip" inside documents, "tags[]" for the items of an array, "items[].qty"
+  // inside the documents of an array.
+  std::string path;
+  int64_t present = 0;  // values at the path (items, for a path inside an array)
+  int64_t missing = 0;  // places that could hold it and do not: documents, or the objects above it
+  int64_t null = 0;
+  std::map<std::string, int64_t> types{};  // by alias ("int", "string", ...), null included
+  // With a model: the type it declares ("" when it declares none: an unknown field), and how
+  // many documents it refuses for a value here, with one reason.
+  std::string declared{};
+  int64_t refused = 0;
+  std::string refused_example{};
+};
+
+struct CollectionAnalysis {
+  std::string collection;
+  std::string model{};     // "" without one
+  int64_t documents = 0;   // read: every document of the collection, unless limited
+  bool limited = false;    // stopped at AnalyzeOptions::limit: the counts are of those read only
+  std::vector<PathAnalysis> paths{};  // sorted by path
+  int64_t paths_not_counted = 0;  // values at paths beyond AnalyzeOptions::max_paths
+  // With a model.
+  int64_t refused = 0;                           // documents the model does not load or validate
+  std::map<std::string, int64_t> classes{};      // documents by _cls ("" for none), in a hierarchy
+  std::vector<std::string> unknown_classes{};    // _cls values no class of the model matches
+  std::map<std::string, int64_t> versions{};     // documents by schema version, when versioned
+};
+
+struct AnalyzeOptions {
+  int32_t batch_size = 1000;
+  int64_t limit = 0;  // read at most this many documents (0: all)
+  // Distinct paths counted: a collection whose keys are data (one per user id) would otherwise
+  // grow the counts without bound; values at paths past it are counted in paths_not_counted.
+  std::size_t max_paths = 10000;
+  std::function<void(int64_t read)> progress{};  // told every batch
+};
+
+// The collection alone.
+CollectionAnalysis analyze(const Collection& collection, const AnalyzeOptions& options = {});
+// The collection of a model, against the model (each class of a hierarchy).
+CollectionAnalysis analyze(const Database& database, const migrate::ModelSet::Entry& model, const AnalyzeOptions& options = {});
+
+// As a table for people: one line per path.
+std::string to_text(const CollectionAnalysis& analysis);
+// As one JSON document.
+bson::Document to_document(const CollectionAnalysis& analysis);
+
+}  // namespace mongo_orm::autogen

@@ -1,0 +1,286 @@
+// What a collection holds, path by path.
+#include "mongo_orm/autogen/analyze.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <iomanip>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "mongo_orm/bson/builder.hpp"
+#include "mongo_orm/bson/types.hpp"
+#include "mongo_orm/error.hpp"
+
+namespace mongo_orm::autogen {
+
+namespace {
+
+// The counts of one pass. Paths are built in one reused buffer; a path is looked up once per
+// value.
+class Tally {
+ public:
+  Tally(std::size_t max_paths, std::set<std::string> maps) : max_paths_(max_paths), maps_(std::move(maps)) {}
+
+  void document(bson::DocumentView document) {
+    path_.clear();
+    walk(document);
+  }
+  PathAnalysis* find(const std::string& path) {
+    auto it = index_.find(path);
+    return it == index_.end() ? nullptr : &paths_[it->second];
+  }
+  PathAnalysis* add(const std::string& path) {
+    if (PathAnalysis* found = find(path)) return found;
+    if (paths_.size() >= max_paths_) return nullptr;
+    index_.emplace(path, paths_.size());
+    paths_.push_back(PathAnalysis{path});
+    return &paths_.back();
+  }
+  std::vector<PathAnalysis>& paths() { return paths_; }
+  int64_t not_counted() const { return not_counted_; }
+
+ private:
+  void walk(bson::DocumentView document) {
+    std::size_t base = path_.size();
+    for (const bson::Element& e : document) {
+      if (base > 0) path_ += '.';
+      path_ += e.key();
+      count(e);
+      path_.resize(base);
+    }
+  }
+  void count(const bson::Element& e) {
+    PathAnalysis* p = add(path_);
+    if (!p) {
+      ++not_counted_;
+      return;
+    }
+    ++p->present;
+    bson::Type type = e.type();
+    if (type == bson::Type::null) ++p->null;
+    ++p->types[std::string(bson::type_name(type))];
+    std::size_t base = path_.size();
+    if (type == bson::Type::document) {
+      if (maps_.contains(path_)) {
+        path_ += ".*";  // a map's keys are data: its values are counted under one path
+        for (const bson::Element& item : e.as_document()) count(item);
+      } else {
+        walk(e.as_document());
+      }
+    } else if (type == bson::Type::array) {
+      path_ += "[]";
+      for (const bson::Element& item : e.as_array()) count(item);
+    }
+    path_.resize(base);
+  }
+
+  std::size_t max_paths_;
+  std::set<std::string> maps_;
+  std::string path_;
+  std::vector<PathAnalysis> paths_;
+  std::unordered_map<std::string, std::size_t> index_;
+  int64_t not_counted_ = 0;
+};
+
+// "previous_addresses.0.zip" (a validation path) as the analysis names it:
+// "previous_addresses[].zip"; the key under a map as "*".
+std::string as_analysis_path(const std::string& path, const std::set<std::string>& maps) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t dot = path.find('.', start);
+    std::string segment = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    bool position = !segment.empty() && std::all_of(segment.begin(), segment.end(), [](unsigned char c) { return std::isdigit(c); });
+    if (position && !out.empty()) {
+      out += "[]";
+    } else if (maps.contains(out)) {
+      out += ".*";
+    } else {
+      if (!out.empty()) out += '.';
+      out += segment;
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+// Documents, or the objects above the path, that could hold it; 0 for the items of an array or
+// a map, which are counted, not missed.
+int64_t places_for(const std::string& path, int64_t documents, Tally& tally) {
+  if (path.ends_with("[]") || path.ends_with(".*")) return 0;
+  std::size_t dot = path.rfind('.');
+  if (dot == std::string::npos) return documents;
+  PathAnalysis* parent = tally.find(path.substr(0, dot));
+  if (!parent) return 0;
+  auto objects = parent->types.find("object");
+  return objects == parent->types.end() ? 0 : objects->second;
+}
+
+struct Declared {
+  std::map<std::string, std::string> types;  // path -> type ("a|b" where classes differ)
+  std::set<std::string> maps;
+  std::set<std::string> chains;
+  std::string version_field;
+};
+
+Declared declared_by(const migrate::ModelSet::Entry& model) {
+  Declared d;
+  auto declare = [&](const std::string& path, const std::string& type) {
+    std::string& known = d.types[path];
+    if (known.empty()) {
+      known = type;
+    } else if (("|" + known + "|").find("|" + type + "|") == std::string::npos) {
+      known += "|" + type;
+    }
+  };
+  for (const model::ModelDescription& c : model.describe()) {
+    for (const model::FieldDescription& f : c.fields) {
+      declare(f.path, f.type);
+      if (f.type.starts_with("array<")) declare(f.path + "[]", f.type.substr(6, f.type.size() - 7));
+      if (f.type.starts_with("map<")) {
+        d.maps.insert(f.path);
+        declare(f.path + ".*", f.type.substr(4, f.type.size() - 5));
+      }
+    }
+    for (const std::string& chain : c.hierarchy) d.chains.insert(chain);
+    if (!c.class_chain.empty()) declare("_cls", "string");
+    if (c.schema_version > 0) {
+      d.version_field = c.version_field;
+      declare(c.version_field, "int");
+    }
+  }
+  return d;
+}
+
+CollectionAnalysis run(const Collection& collection, const AnalyzeOptions& options, const migrate::ModelSet::Entry* model,
+                       const Declared& declared) {
+  CollectionAnalysis out{collection.name()};
+  if (model) out.model = model->name;
+  Tally tally(options.max_paths, declared.maps);
+  FindOptions find{.batch_size = std::max(options.batch_size, 1)};
+  if (options.limit > 0) find.limit = options.limit;
+  std::string ns = collection.namespace_name();
+  auto refuse = [&](const std::string& path, const std::string& reason) {
+    PathAnalysis* p = tally.add(path.empty() ? "(document)" : as_analysis_path(path, declared.maps));
+    if (p && p->refused++ == 0) p->refused_example = reason;
+  };
+  for (bson::DocumentView document : collection.find({}, find)) {
+    ++out.documents;
+    tally.document(document);
+    if (model) {
+      try {
+        model->check(document, ns);
+      } catch (const DecodeError& e) {
+        ++out.refused;
+        refuse(e.path(), e.reason());
+      } catch (const ValidationError& e) {
+        ++out.refused;
+        for (const ValidationFailure& failure : e.failures()) refuse(failure.path, failure.message);
+      }
+      if (!declared.chains.empty()) {
+        auto cls = document.find("_cls");
+        ++out.classes[cls && cls->type() == bson::Type::string ? std::string(cls->as_string()) : std::string()];
+      }
+      if (!declared.version_field.empty()) {
+        auto version = document.find(declared.version_field);
+        auto number = version ? version->number() : std::optional<double>(1);
+        ++out.versions[number ? std::to_string(static_cast<long long>(*number)) : std::string(bson::type_name(version->type()))];
+      }
+    }
+    if (options.progress && out.documents % std::max(options.batch_size, 1) == 0) options.progress(out.documents);
+  }
+  out.limited = options.limit > 0 && out.documents >= options.limit;
+  for (const auto& [path, type] : declared.types) {
+    if (PathAnalysis* p = tally.add(path)) p->declared = type;
+  }
+  for (const auto& [cls, count] : out.classes) {
+    if (!cls.empty() && !declared.chains.contains(cls)) out.unknown_classes.push_back(cls);
+  }
+  for (PathAnalysis& p : tally.paths()) {
+    if (p.path != "(document)") p.missing = std::max<int64_t>(0, places_for(p.path, out.documents, tally) - p.present);
+  }
+  out.paths = std::move(tally.paths());
+  std::sort(out.paths.begin(), out.paths.end(), [](const PathAnalysis& a, const PathAnalysis& b) { return a.path < b.path; });
+  out.paths_not_counted = tally.not_counted();
+  return out;
+}
+
+}  // namespace
+
+CollectionAnalysis analyze(const Collection& collection, const AnalyzeOptions& options) {
+  return run(collection, options, nullptr, {});
+}
+
+CollectionAnalysis analyze(const Database& database, const migrate::ModelSet::Entry& model, const AnalyzeOptions& options) {
+  return run(database.collection(model.collection), options, &model, declared_by(model));
+}
+
+std::string to_text(const CollectionAnalysis& a) {
+  std::ostringstream out;
+  out << a.collection;
+  if (!a.model.empty()) out << " (model " << a.model << ")";
+  out << ": " << a.documents << (a.documents == 1 ? " document" : " documents")
+      << (a.limited ? ", the first read only (--limit): counts are of those" : ", every one read") << "\n";
+  std::size_t width = 4;
+  for (const auto& p : a.paths) width = std::max(width, p.path.size());
+  out << "  " << std::left << std::setw(static_cast<int>(width) + 2) << "PATH" << std::right << std::setw(10) << "PRESENT"
+      << std::setw(10) << "MISSING" << std::setw(8) << "NULL" << "  TYPES";
+  if (!a.model.empty()) out << "  |  MODEL";
+  out << "\n";
+  for (const auto& p : a.paths) {
+    std::string types;
+    for (const auto& [type, count] : p.types) types += (types.empty() ? "" : ", ") + type + " " + std::to_string(count);
+    out << "  " << std::left << std::setw(static_cast<int>(width) + 2) << p.path << std::right << std::setw(10) << p.present
+        << std::setw(10) << p.missing << std::setw(8) << p.null << "  " << types;
+    if (!a.model.empty()) {
+      out << "  |  " << (p.declared.empty() ? "not declared" : p.declared);
+      if (p.refused > 0) out << ", refused in " << p.refused << " (e.g. " << p.refused_example << ")";
+    }
+    out << "\n";
+  }
+  if (a.paths_not_counted > 0) out << "  (" << a.paths_not_counted << " values at further paths not counted)\n";
+  if (!a.model.empty()) {
+    out << "  refused by the model: " << a.refused << " of " << a.documents << "\n";
+    if (!a.classes.empty()) {
+      out << "  by _cls:";
+      for (const auto& [cls, count] : a.classes) out << " " << (cls.empty() ? "(none)" : cls) << " " << count;
+      out << "\n";
+    }
+    for (const auto& cls : a.unknown_classes) out << "  _cls \"" << cls << "\" matches no class of the model\n";
+    if (!a.versions.empty()) {
+      out << "  by schema version:";
+      for (const auto& [version, count] : a.versions) out << " " << version << ": " << count;
+      out << "\n";
+    }
+  }
+  return out.str();
+}
+
+bson::Document to_document(const CollectionAnalysis& a) {
+  bson::Builder out;
+  out.append("collection", a.collection).append("model", a.model).append("documents", a.documents)
+      .append("limited", a.limited).append("paths_not_counted", a.paths_not_counted);
+  out.append("paths", [&](bson::ArrayBuilder& list) {
+    for (const auto& p : a.paths) {
+      list.append([&](bson::Builder& b) {
+        b.append("path", p.path).append("present", p.present).append("missing", p.missing).append("null", p.null);
+        b.append("types", [&](bson::Builder& t) { for (const auto& [type, count] : p.types) t.append(type, count); });
+        if (!a.model.empty()) {
+          b.append("declared", p.declared).append("refused", p.refused);
+          if (p.refused > 0) b.append("refused_example", p.refused_example);
+        }
+      });
+    }
+  });
+  if (!a.model.empty()) {
+    out.append("refused", a.refused);
+    out.append("classes", [&](bson::Builder& c) { for (const auto& [cls, count] : a.classes) c.append(cls, count); });
+    out.append("unknown_classes", [&](bson::ArrayBuilder& c) { for (const auto& cls : a.unknown_classes) c.append(cls); });
+    out.append("versions", [&](bson::Builder& v) { for (const auto& [version, count] : a.versions) v.append(version, count); });
+  }
+  return out.extract();
+}
+
+}  // namespace mongo_orm::autogen

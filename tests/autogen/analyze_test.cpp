@@ -1,0 +1,163 @@
+// Tests for autogen/analyze.hpp against the real server: exact counts by path and BSON type,
+// missing and null, nested and array paths; against a model, what it declares and refuses,
+// unknown _cls values and schema versions.
+#include "mongo_orm/autogen/analyze.hpp"
+
+#include <gtest/gtest.h>
+
+#include "model/jedi_models.hpp"
+#include "model/models.hpp"
+#include "mongo_orm/bson/json.hpp"
+#include "support/server.hpp"
+
+namespace mongo_orm::autogen {
+namespace {
+
+using bson::from_json;
+
+class AnalyzeTest : public testing::ServerTest {
+ protected:
+  void load(const char* collection, std::initializer_list<const char*> documents) {
+    std::vector<bson::Document> docs;
+    for (const char* d : documents) docs.push_back(from_json(d));
+    db.collection(collection).insert_many(docs);
+  }
+  static const PathAnalysis& at(const CollectionAnalysis& a, const std::string& path) {
+    for (const auto& p : a.paths) {
+      if (p.path == path) return p;
+    }
+    static PathAnalysis none;
+    ADD_FAILURE() << "no path " << path << " in the analysis";
+    return none;
+  }
+};
+
+// Seed 000 "Data type conflicts": ages stored as strings, integers of both widths, doubles,
+// decimals, null, garbage and not at all, each counted exactly and kept apart.
+TEST_F(AnalyzeTest, CountsEveryPathByTypeMissingAndNull) {
+  load("people", {R"({"_id": 1, "age": "42", "address": {"zip": "12345"}, "tags": ["a", "b"]})",
+                  R"({"_id": 2, "age": 35, "address": {"zip": 12345, "city": "X"}, "tags": []})",
+                  R"({"_id": 3, "age": {"$numberLong": "36"}, "address": "unknown", "items": [{"qty": 1}, {"qty": "2"}, {}]})",
+                  R"({"_id": 4, "age": 36.5})",
+                  R"({"_id": 5, "age": 37})",
+                  R"({"_id": 6, "age": null})",
+                  R"({"_id": 7, "age": "unknown"})",
+                  R"({"_id": 8})"});
+  bool decimals = db.client().capabilities().decimal128_values;
+  if (decimals) db.collection("people").update_one(from_json(R"({"_id": 5})"), from_json(R"({"$set": {"age": {"$numberDecimal": "37"}}})"));
+  std::vector<int64_t> told;
+  CollectionAnalysis a = analyze(db.collection("people"), {.batch_size = 3, .progress = [&](int64_t n) { told.push_back(n); }});
+  EXPECT_EQ(a.documents, 8);
+  EXPECT_FALSE(a.limited);
+  const PathAnalysis& age = at(a, "age");
+  EXPECT_EQ(age.present, 7);
+  EXPECT_EQ(age.missing, 1);
+  EXPECT_EQ(age.null, 1);
+  std::map<std::string, int64_t> types{{"string", 2}, {"int", 1}, {"long", 1}, {"double", 1}, {"decimal", 1}, {"null", 1}};
+  if (!decimals) types = {{"string", 2}, {"int", 2}, {"long", 1}, {"double", 1}, {"null", 1}};  // 37 stayed an int
+  EXPECT_EQ(age.types, types);
+  EXPECT_EQ(at(a, "address").types, (std::map<std::string, int64_t>{{"object", 2}, {"string", 1}}));
+  const PathAnalysis& zip = at(a, "address.zip");
+  EXPECT_EQ(zip.present, 2);
+  EXPECT_EQ(zip.missing, 0) << "missing counts the objects that could hold it, not every document";
+  EXPECT_EQ(zip.types, (std::map<std::string, int64_t>{{"string", 1}, {"int", 1}}));
+  EXPECT_EQ(at(a, "address.city").missing, 1);
+  EXPECT_EQ(at(a, "tags").types, (std::map<std::string, int64_t>{{"array", 2}}));
+  EXPECT_EQ(at(a, "tags[]").present, 2) << "the items of an array are counted under path[]";
+  const PathAnalysis& qty = at(a, "items[].qty");
+  EXPECT_EQ(qty.present, 2);
+  EXPECT_EQ(qty.missing, 1) << "one of the three objects in the array has none";
+  EXPECT_EQ(qty.types, (std::map<std::string, int64_t>{{"int", 1}, {"string", 1}}));
+  EXPECT_EQ(told, (std::vector<int64_t>{3, 6})) << "progress every batch";
+  std::vector<std::string> paths;
+  for (const auto& p : a.paths) paths.push_back(p.path);
+  EXPECT_TRUE(std::is_sorted(paths.begin(), paths.end()));
+
+  CollectionAnalysis first = analyze(db.collection("people"), {.limit = 2});
+  EXPECT_EQ(first.documents, 2);
+  EXPECT_TRUE(first.limited);
+  std::string text = to_text(first);
+  EXPECT_NE(text.find("people: 2 documents, the first read only"), std::string::npos) << text;
+}
+
+// Keys that are data (one per user) would grow the counts without bound: past max_paths,
+// values are counted as not counted, and memory stays that of max_paths paths.
+TEST_F(AnalyzeTest, PathsPastTheLimitAreCountedAsNotCounted) {
+  bson::Builder wide;
+  wide.append("_id", 1);
+  for (int i = 0; i < 300; ++i) wide.append("user" + std::to_string(i), i);
+  db.collection("wide").insert_one(wide.extract());
+  CollectionAnalysis a = analyze(db.collection("wide"), {.max_paths = 50});
+  EXPECT_EQ(a.paths.size(), 50u);
+  EXPECT_EQ(a.paths_not_counted, 301 - 50);
+  EXPECT_NE(to_text(a).find("(251 values at further paths not counted)"), std::string::npos) << to_text(a);
+}
+
+TEST_F(AnalyzeTest, AgainstAModelDeclaredTypesRefusalsAndUnknownFields) {
+  // Each valid but for what the test names (the model requires an email, address.city and a five-digit address.zip).
+  load("users", {R"({"_id": {"$oid": "650000000000000000000001"}, "email": "u1@x", "name": "Ada", "age": 36, "legacy": 1, "address": {"city": "X", "zip": "12345"}})",
+                 R"({"_id": {"$oid": "650000000000000000000002"}, "email": "u2@x", "name": "Bob", "age": "old", "address": {"city": "X", "zip": "12345"}})",
+                 R"({"_id": {"$oid": "650000000000000000000003"}, "email": "u3@x", "name": "", "age": 200, "address": {"city": "X", "zip": "12345"}})",
+                 R"({"_id": {"$oid": "650000000000000000000004"}, "email": "u4@x", "name": "Cy", "counters": {"a": 1, "b": 2, "c": "x"}, "address": {"city": "X", "zip": "12345"}})"});
+  migrate::ModelSet models;
+  models.add<app::User>();
+  CollectionAnalysis a = analyze(db, models.entries()[0]);
+  EXPECT_EQ(a.model, "users");
+  EXPECT_EQ(a.documents, 4);
+  EXPECT_EQ(a.refused, 3) << to_text(a);
+  const PathAnalysis& age = at(a, "age");
+  EXPECT_EQ(age.declared, "int");
+  EXPECT_EQ(age.refused, 2) << "\"old\" does not decode, 200 breaks max(150)";
+  EXPECT_EQ(at(a, "name").refused, 1) << "required";
+  EXPECT_EQ(at(a, "legacy").declared, "") << "not declared by the model";
+  EXPECT_EQ(at(a, "counters").declared, "map<int>");
+  EXPECT_EQ(at(a, "counters.*").present, 3) << "a map's keys are data: its values are counted under one path";
+  EXPECT_EQ(at(a, "counters.*").types, (std::map<std::string, int64_t>{{"int", 2}, {"string", 1}}));
+  EXPECT_EQ(at(a, "counters.*").declared, "int");
+  EXPECT_EQ(at(a, "counters.*").refused, 1);
+  const PathAnalysis& balance = at(a, "balance");
+  EXPECT_EQ(balance.present, 0) << "declared, stored nowhere";
+  EXPECT_EQ(balance.missing, 4);
+  bson::Document json = to_document(a);
+  EXPECT_EQ(json["refused"].as_int64(), 3);
+}
+
+TEST_F(AnalyzeTest, ClassesNoModelMatchesAndSchemaVersions) {
+  load("humans", {R"({"_cls": "Human", "name": "Luke"})", R"({"_cls": "Human.GoodJedi", "name": "Obi"})",
+                  R"({"_cls": "Human.Jedi", "name": "Anakin", "dark_side": true})", R"({"name": "nobody"})"});
+  migrate::ModelSet models;
+  models.add_hierarchy<v2::Humans>();
+  CollectionAnalysis a = analyze(db, models.entries()[0]);
+  EXPECT_EQ(a.classes, (std::map<std::string, int64_t>{{"", 1}, {"Human", 1}, {"Human.GoodJedi", 1}, {"Human.Jedi", 1}}));
+  EXPECT_EQ(a.unknown_classes, std::vector<std::string>{"Human.Jedi"});
+  EXPECT_EQ(at(a, "dark_side").declared, "") << "v2 declares no dark_side";
+  EXPECT_EQ(at(a, "light_saber_color").declared, "string");
+  std::string text = to_text(a);
+  EXPECT_NE(text.find("_cls \"Human.Jedi\" matches no class of the model"), std::string::npos) << text;
+}
+
+struct Versioned {
+  bson::ObjectId id;
+  std::string name;
+};
+auto define_schema(model::SchemaTag<Versioned>) {
+  return model::schema<Versioned>("versioned")
+      .id(&Versioned::id)
+      .field(&Versioned::name, "name")
+      .schema_version(2)
+      .upgrade(1, [](bson::DocumentView d) { return bson::Document(d); });
+}
+
+TEST_F(AnalyzeTest, DocumentsBySchemaVersion) {
+  load("versioned", {R"({"name": "a"})", R"({"name": "b", "_schema_version": 2})", R"({"name": "c", "_schema_version": 2})",
+                     R"({"name": "d", "_schema_version": 3})"});
+  migrate::ModelSet models;
+  models.add<Versioned>();
+  CollectionAnalysis a = analyze(db, models.entries()[0]);
+  EXPECT_EQ(a.versions, (std::map<std::string, int64_t>{{"1", 1}, {"2", 2}, {"3", 1}})) << "no field: version 1";
+  EXPECT_EQ(a.refused, 1) << "a version newer than the model's";
+  EXPECT_EQ(at(a, "_schema_version").declared, "int");
+}
+
+}  // namespace
+}  // namespace mongo_orm::autogen
