@@ -399,6 +399,21 @@ TEST_F(OperationsTest, ADedupeRewritesByDefaultWhereWritesByIdScanTheCollection)
   EXPECT_EQ(difference(before, snapshot(db)), "");
 }
 
+// A dedupe applied in place (by an earlier version, whose default differed) is undone in
+// place: its documents come back from the quarantine even when the strategy now says rewrite.
+TEST_F(OperationsTest, ADedupeAppliedInPlaceIsUndoneInPlaceWhateverTheStrategyNow) {
+  load("users", {R"({"_id": 1, "email": "a"})", R"({"_id": 2, "email": "a"})", R"({"_id": 3, "email": "b"})"});
+  Snapshot before = snapshot(db);
+  auto dedupe = [&](ops::TransformStrategy strategy) {
+    return one({ops::dedupe_for_unique("users", from_json(R"({"email": 1})"), {.strategy = strategy})});
+  };
+  Registry in_place = dedupe(ops::TransformStrategy::in_place), rewrite = dedupe(ops::TransformStrategy::rewrite);
+  Runner(db, in_place).up();
+  EXPECT_EQ(count("users", "{}"), 2);
+  Runner(db, rewrite).down({.all = true});
+  EXPECT_EQ(difference(before, snapshot(db)), "");
+}
+
 // A dedupe by rewrite gives the new collection the old one's indexes, the unique one replacing
 // an index on the same keys; a write during the pass refuses the swap, the original untouched.
 TEST_F(OperationsTest, ADedupeByRewriteKeepsTheIndexesAndRefusesTheSwapAfterAWrite) {

@@ -20,6 +20,10 @@ CollectionRewrite::CollectionRewrite(const StepContext& context, const Operation
   if (context.checkpoints) swap_key_ = context.checkpoints->step_key() + ":swap";
 }
 
+bool CollectionRewrite::begun() const {
+  return context_.database.has_collection(backup_name_) || context_.database.has_collection(new_name_);
+}
+
 bool CollectionRewrite::finish_interrupted_swap() const {
   if (!context_.checkpoints) return false;
   auto resumed = context_.checkpoints->resumed(swap_key_, operation_ + " (swap)");

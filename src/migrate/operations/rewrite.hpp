@@ -23,6 +23,9 @@ class CollectionRewrite {
 
   const std::string& new_name() const noexcept { return new_name_; }
   const std::string& backup_name() const noexcept { return backup_name_; }
+  // Whether a rewrite of this operation was begun (its new collection) or swapped in (the
+  // original kept as its backup): what undo takes back.
+  bool begun() const;
 
   // Finishes the swap of a run killed during it; true when it did (the step is done).
   bool finish_interrupted_swap() const;

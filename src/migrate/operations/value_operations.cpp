@@ -709,11 +709,16 @@ class DedupeForUnique final : public Operation {
     return stats;
   }
   OperationStats revert(const StepContext& context) const override {
-    if (rewrites(context)) {
-      // The original comes back whole (without the unique index); the quarantine's records go.
-      // Each part does nothing when done already, so an interrupted undo is finished.
-      auto totals = detail::CollectionRewrite(context, *this, collection_).undo("undo " + name());
+    // Undone the way it was applied: a rewrite leaves its new collection or the original kept
+    // as the backup (a dedupe applied in place, say by an earlier version whose default
+    // differed, is undone in place whatever the strategy now).
+    detail::CollectionRewrite rewriting(context, *this, collection_);
+    if (rewrites(context) && rewriting.begun()) {
+      // A rewrite deletes nothing, so the quarantine holds copies: its records go first, then
+      // the original comes back whole (without the unique index). An interrupted undo is
+      // finished: each part does nothing when done already.
       int64_t forgotten = detail::Quarantine(context, *this, options_.quarantine_collection).discard();
+      auto totals = rewriting.undo("undo " + name());
       return {"undo " + name(), forgotten, forgotten + totals.inserted};
     }
     Collection target = context.database.collection(collection_);
