@@ -27,21 +27,31 @@ StepContext MigrationContext::step_context() const {
 }
 
 template <class Run>
-void MigrationContext::checkpointed(const std::string& name, Run&& run) {
+void MigrationContext::checkpointed(const Operation& operation, const std::string& name, Run&& run) {
   if (!checkpoints_) {
-    operations_.push_back(run());
+    operations_.push_back(run(step_context()));
     return;
   }
   checkpoints_->begin_step();
   std::string key = checkpoints_->step_key();
   if (auto finished = checkpoints_->resumed(key, name); finished && finished->done && finished->result) {
-    operations_.push_back(*finished->result);  // an interrupted run of this migration finished it
+    // An interrupted run of this migration finished it, and may have died before dropping the
+    // backup the step no longer needed.
+    if (name.starts_with("undo ")) database.collection(step_context().backup_collection(operation)).drop();
+    operations_.push_back(*finished->result);
     return;
   }
-  OperationStats stats = run();
+  // What the step leaves behind for good (its backup, an emptied quarantine) goes only once the
+  // step is recorded as done: a run killed in between finds the step unfinished and its backup
+  // still there to finish it from.
+  AfterCommit after_step;
+  StepContext context = step_context();
+  if (!context.after_commit) context.after_commit = &after_step;
+  OperationStats stats = run(context);
   Checkpoint done{name, true};
   done.result = stats;
   checkpoints_->save(key, done);
+  for (const auto& action : after_step) action();
   operations_.push_back(std::move(stats));
 }
 
@@ -65,7 +75,7 @@ void MigrationContext::apply(const Operation& operation) {
     return;
   }
   try {
-    checkpointed(operation.name(), [&] { return operation.apply(step_context()); });
+    checkpointed(operation, operation.name(), [&](const StepContext& c) { return operation.apply(c); });
   } catch (const MigrationError&) {
     throw;
   } catch (const std::exception& e) {
@@ -83,7 +93,7 @@ void MigrationContext::revert(const Operation& operation) {
     return;
   }
   try {
-    checkpointed("undo " + operation.name(), [&] { return operation.revert(step_context()); });
+    checkpointed(operation, "undo " + operation.name(), [&](const StepContext& c) { return operation.revert(c); });
   } catch (const MigrationError&) {
     throw;
   } catch (const std::exception& e) {

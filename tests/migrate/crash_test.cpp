@@ -327,6 +327,73 @@ TEST_F(CrashTest, UpKilledInsideASplitThenDownAllGivesTheDataBack) {
   EXPECT_EQ(killed, trials()) << "ups killed part way";
 }
 
+// An operation whose undo, once done, ends its process before the run can record it: the
+// narrowest kill there is, between a step's last write and its checkpoint.
+class DiesAfterItsUndo : public Operation {
+ public:
+  static constexpr int exit_code = 37;
+  DiesAfterItsUndo(Step inner, bool dies) : inner_(std::move(inner)), dies_(dies) {}
+  std::string name() const override { return inner_->name(); }
+  Estimate estimate(const StepContext& context) const override { return inner_->estimate(context); }
+  OperationStats apply(const StepContext& context) const override { return inner_->apply(context); }
+  OperationStats revert(const StepContext& context) const override {
+    OperationStats stats = inner_->revert(context);
+    if (dies_) _exit(exit_code);
+    return stats;
+  }
+  std::string collection() const override { return inner_->collection(); }
+  bool copies_documents() const override { return inner_->copies_documents(); }
+
+ private:
+  Step inner_;
+  bool dies_;
+};
+
+Registry normalize_emails_dying_after_undo(bool dies) {
+  Registry registry;
+  registry.add({.version = version, .description = "normalize emails",
+                .steps = {std::make_shared<DiesAfterItsUndo>(ops::normalize_string("people", "email", {.keep_backup = true}),
+                                                              dies)}});
+  return registry;
+}
+
+// A down whose process dies after a step's undo has restored everything but before the step is
+// recorded as done: the backup is still there (it goes only once the step is recorded), so the
+// next up or down finishes the undo from it rather than refusing for a missing backup.
+TEST_F(CrashTest, ADownKilledBetweenAStepsUndoAndItsRecordIsFinishedByTheNextUpOrDown) {
+  constexpr int32_t batch = 50;
+  Registry registry = normalize_emails_dying_after_undo(false);
+  Registry dying = normalize_emails_dying_after_undo(true);
+  for (bool then_up : {false, true}) {
+    SCOPED_TRACE(then_up ? "then up" : "then down --all");
+    db.drop();
+    load_emails(db, 200);
+    uint64_t before = collection_hash(db);
+    Runner(db, registry, runner_options(batch)).up();
+    uint64_t applied = collection_hash(db);
+    pid_t child = testing::fork_up(testing::server_uri(), db.name(), dying, runner_options(batch),
+                                   std::chrono::seconds(120), true);
+    int status = testing::wait_bounded(child, "a down that dies after its undo");
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == DiesAfterItsUndo::exit_code) << "the down ran to its end";
+    ASSERT_EQ(collection_hash(db), before) << "the undo restored every email before the process died";
+    Runner runner(db, registry, runner_options(batch));
+    EXPECT_EQ(runner.status()[0].status, MigrationStatus::interrupted);
+    if (then_up) {
+      RunReport report = runner.up();
+      ASSERT_EQ(report.runs.size(), 2u) << "the interrupted down is finished, then the up runs";
+      EXPECT_EQ(report.runs[0].status, RunStatus::rolled_back);
+      EXPECT_EQ(collection_hash(db), applied);
+      EXPECT_EQ(runner.status()[0].status, MigrationStatus::applied);
+    }
+    RunReport report = runner.down({.all = true});
+    ASSERT_EQ(report.runs.size(), 1u);
+    EXPECT_EQ(report.runs[0].status, RunStatus::rolled_back);
+    EXPECT_EQ(collection_hash(db), before);
+    EXPECT_EQ(runner.status()[0].status, MigrationStatus::pending);
+    EXPECT_EQ(data_collections(db), std::vector<std::string>{"people"}) << "the backup is dropped";
+  }
+}
+
 TEST_F(CrashTest, InPlaceIncrementKilledAndResumedIsAppliedExactlyOnce) {
   killed_and_resumed(count_once(), 1'000, 100);
   EXPECT_EQ(db.collection("people").count_documents(bson::from_json(R"({"applied": 1})")), 1000);

@@ -55,9 +55,9 @@ class MigrationContext {
   StepContext step_context() const;
 
  private:
-  // Runs one step through `run`, skipping it when an interrupted run finished it.
+  // Runs one step of `operation` through `run`, skipping it when an interrupted run finished it.
   template <class Run>
-  void checkpointed(const std::string& name, Run&& run);
+  void checkpointed(const Operation& operation, const std::string& name, Run&& run);
 
   std::string version_;
   BatchOptions batch_;

@@ -96,7 +96,9 @@ struct StepContext {
   // Where batched loops save their checkpoints (none: they run without, as in a dry run or a
   // transaction).
   CheckpointLog* checkpoints{};
-  // Set inside a transaction: catalog changes go here instead of being made now.
+  // Where drops of what a step leaves behind for good (its backup, an emptied quarantine) go,
+  // to be made once the step is recorded as done (inside a transaction: after the commit, as a
+  // drop cannot be part of it). None: made at once.
   AfterCommit* after_commit{};
 
   // The collection where `operation` keeps what it overwrites or removes in this migration.
