@@ -2,6 +2,7 @@
 #pragma once
 
 #include "mongo_orm/autogen/analyze.hpp"
+#include "mongo_orm/autogen/diff.hpp"
 #include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/document.hpp"

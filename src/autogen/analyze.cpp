@@ -138,10 +138,11 @@ Declared declared_by(const migrate::ModelSet::Entry& model) {
   for (const model::ModelDescription& c : model.describe()) {
     for (const model::FieldDescription& f : c.fields) {
       declare(f.path, f.type);
-      if (f.type.starts_with("array<")) declare(f.path + "[]", f.type.substr(6, f.type.size() - 7));
-      if (f.type.starts_with("map<")) {
+      if (f.map) {
         d.maps.insert(f.path);
-        declare(f.path + ".*", f.type.substr(4, f.type.size() - 5));
+        declare(f.path + ".*", f.item_type);
+      } else if (!f.item_type.empty()) {
+        declare(f.path + "[]", f.item_type);
       }
     }
     for (const std::string& chain : c.hierarchy) d.chains.insert(chain);

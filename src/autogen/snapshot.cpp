@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <set>
-#include <sstream>
 
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/json.hpp"
@@ -67,25 +65,29 @@ void append_list(std::string& out, const char* key, std::vector<T> items, Line t
 
 }  // namespace
 
-std::string snapshot_text(const migrate::ModelSet& models) {
+std::vector<DescribedModel> describe_models(const migrate::ModelSet& models) {
   if (models.empty()) {
     throw ConfigurationError("no models are registered: a snapshot of nothing would report that nothing changed; "
                              "add the application's models to the ModelSet given to cli::run");
   }
-  std::vector<std::pair<std::string, model::ModelDescription>> described;
+  std::vector<DescribedModel> described;
   for (const auto& entry : models.entries()) {
-    std::vector<model::ModelDescription> classes = entry.describe();
-    for (auto& d : classes) {
+    for (auto& d : entry.describe()) {
       std::string name = d.class_chain.empty() ? entry.name : d.class_chain;
-      described.emplace_back(std::move(name), std::move(d));
+      described.push_back({std::move(name), std::move(d)});
     }
   }
-  std::sort(described.begin(), described.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(described.begin(), described.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   for (std::size_t i = 1; i < described.size(); ++i) {
-    if (described[i].first == described[i - 1].first) {
-      throw ConfigurationError("two models are named \"" + described[i].first + "\": give one another name when adding it");
+    if (described[i].name == described[i - 1].name) {
+      throw ConfigurationError("two models are named \"" + described[i].name + "\": give one another name when adding it");
     }
   }
+  return described;
+}
+
+std::string snapshot_text(const migrate::ModelSet& models) {
+  std::vector<DescribedModel> described = describe_models(models);
   std::string out = "{\"mongo_orm_model_snapshot\": 1,\n \"models\": [\n";
   for (std::size_t i = 0; i < described.size(); ++i) {
     const auto& [name, d] = described[i];
@@ -98,6 +100,118 @@ std::string snapshot_text(const migrate::ModelSet& models) {
   return out;
 }
 
+namespace {
+
+// Reads one model's entries, naming the model and the key in what it refuses.
+class SnapshotReader {
+ public:
+  explicit SnapshotReader(std::string where) : where_(std::move(where)) {}
+
+  bson::Element get(bson::DocumentView from, std::string_view key, bson::Type type, const char* type_name) const {
+    auto found = from.find(key);
+    if (!found || found->type() != type) {
+      throw ConfigurationError(where_ + ": \"" + std::string(key) + "\" must be " + type_name);
+    }
+    return *found;
+  }
+  std::string text(bson::DocumentView from, std::string_view key) const {
+    return std::string(get(from, key, bson::Type::string, "a string").as_string());
+  }
+  bson::ArrayView array(bson::DocumentView from, std::string_view key) const {
+    return get(from, key, bson::Type::array, "an array").as_array();
+  }
+  bson::DocumentView document(bson::DocumentView from, std::string_view key) const {
+    return get(from, key, bson::Type::document, "an object").as_document();
+  }
+  bson::DocumentView item(bson::Element e, std::string_view list) const {
+    if (e.type() != bson::Type::document) throw ConfigurationError(where_ + ": each of \"" + std::string(list) + "\" must be an object");
+    return e.as_document();
+  }
+  bool flag(bson::DocumentView from, std::string_view key) const {
+    return from.find(key) && get(from, key, bson::Type::boolean, "true or false").as_bool();
+  }
+
+ private:
+  std::string where_;
+};
+
+model::FieldDescription read_field(const SnapshotReader& read, bson::DocumentView f) {
+  model::FieldDescription field;
+  field.path = read.text(f, "path");
+  field.type = read.text(f, "type");
+  field.optional = read.flag(f, "optional");
+  if (f.find("rules")) {
+    for (bson::Element rule : read.array(f, "rules")) field.rules.emplace_back(read.item(rule, "rules"));
+  }
+  if (f.find("choices")) {
+    for (bson::Element choice : read.array(f, "choices")) {
+      if (choice.type() != bson::Type::string) throw ConfigurationError("field " + field.path + ": each choice must be a string");
+      field.choices.emplace_back(choice.as_string());
+    }
+  }
+  if (f.find("default")) field.default_value = bson::Document(read.document(f, "default"));
+  return field;
+}
+
+model::IndexSpec read_index(const SnapshotReader& read, bson::DocumentView i) {
+  model::IndexSpec index;
+  index.options.name = read.text(i, "name");
+  index.keys = bson::Document(read.document(i, "keys"));
+  index.options.unique = read.flag(i, "unique");
+  index.options.sparse = read.flag(i, "sparse");
+  if (i.find("partialFilterExpression")) index.options.partial_filter = bson::Document(read.document(i, "partialFilterExpression"));
+  if (auto ttl = i.find("expireAfterSeconds")) {
+    if (ttl->type() != bson::Type::int32) throw ConfigurationError("index " + index.options.name + ": \"expireAfterSeconds\" must be a number of seconds");
+    index.options.expire_after_seconds = ttl->as_int32();
+  }
+  return index;
+}
+
+}  // namespace
+
+std::vector<DescribedModel> read_snapshot(const std::string& text) {
+  if (text.find("\n<<<<<<< ") != std::string::npos || text.starts_with("<<<<<<< ")) {
+    throw ConfigurationError("the snapshot holds merge conflict markers: resolve the conflict, then run snapshot again");
+  }
+  bson::Document parsed;
+  try {
+    parsed = bson::from_json_strict(text);
+  } catch (const DecodeError& e) {
+    throw ConfigurationError(std::string("the snapshot is not valid JSON: ") + e.what());
+  }
+  SnapshotReader top("the snapshot");
+  auto format = parsed.find("mongo_orm_model_snapshot");
+  if (!format || format->type() != bson::Type::int32 || format->as_int32() != 1) {
+    throw ConfigurationError("the snapshot does not say \"mongo_orm_model_snapshot\": 1 (written by another program, or "
+                             "a later version of this one)");
+  }
+  std::vector<DescribedModel> models;
+  for (bson::Element e : top.array(parsed, "models")) {
+    bson::DocumentView m = top.item(e, "models");
+    std::string name = top.text(m, "model");
+    SnapshotReader read("the snapshot's model " + name);
+    DescribedModel described{name, {}};
+    model::ModelDescription& d = described.description;
+    d.collection = read.text(m, "collection");
+    d.class_chain = read.text(m, "class");
+    for (bson::Element chain : read.array(m, "hierarchy")) {
+      if (chain.type() != bson::Type::string) throw ConfigurationError("the snapshot's model " + name + ": each chain of \"hierarchy\" must be a string");
+      d.hierarchy.emplace_back(chain.as_string());
+    }
+    std::string unknown = read.text(m, "unknown_fields");
+    if (unknown != "strict" && unknown != "preserve") {
+      throw ConfigurationError("the snapshot's model " + name + ": \"unknown_fields\" must be \"strict\" or \"preserve\"");
+    }
+    d.unknown_fields = unknown == "strict" ? model::UnknownFields::strict : model::UnknownFields::preserve;
+    d.schema_version = read.get(m, "schema_version", bson::Type::int32, "a number").as_int32();
+    d.version_field = read.text(m, "version_field");
+    for (bson::Element f : read.array(m, "fields")) d.fields.push_back(read_field(read, read.item(f, "fields")));
+    for (bson::Element i : read.array(m, "indexes")) d.indexes.push_back(read_index(read, read.item(i, "indexes")));
+    models.push_back(std::move(described));
+  }
+  return models;
+}
+
 void write_snapshot(const std::filesystem::path& file, const migrate::ModelSet& models) {
   std::string text = snapshot_text(models);
   std::filesystem::path temporary = file;
@@ -108,42 +222,6 @@ void write_snapshot(const std::filesystem::path& file, const migrate::ModelSet& 
     if (!out) throw Error("cannot write " + temporary.string());
   }
   std::filesystem::rename(temporary, file);
-}
-
-std::vector<std::string> snapshot_changes(const std::string& committed, const std::string& current) {
-  // Each field or index line, named by its model ("users: { "path" : ... }"); a model's own line
-  // as it is. Brackets and commas are layout, not content.
-  auto entries_of = [](const std::string& text) {
-    std::vector<std::string> entries;
-    std::istringstream in(text);
-    std::string model;
-    for (std::string l; std::getline(in, l);) {
-      while (!l.empty() && (l.back() == ',' || l.back() == ' ' || l.back() == '\r')) l.pop_back();
-      l.erase(0, l.find_first_not_of(' '));
-      if (!l.starts_with("{ ")) continue;
-      if (l.starts_with("{ \"model\" : ")) {
-        try {
-          model = std::string(bson::from_json(l + " }")["model"].as_string());
-        } catch (const Error&) {
-          model = l;
-        }
-        entries.push_back(l);
-      } else {
-        entries.push_back(model + ": " + l);
-      }
-    }
-    return entries;
-  };
-  std::vector<std::string> before = entries_of(committed), after = entries_of(current);
-  std::multiset<std::string> in_before(before.begin(), before.end()), in_after(after.begin(), after.end());
-  std::vector<std::string> changes;
-  for (const auto& l : before) {
-    if (auto it = in_after.find(l); it != in_after.end()) in_after.erase(it); else changes.push_back("- " + l);
-  }
-  for (const auto& l : after) {
-    if (auto it = in_before.find(l); it != in_before.end()) in_before.erase(it); else changes.push_back("+ " + l);
-  }
-  return changes;
 }
 
 }  // namespace mongo_orm::autogen

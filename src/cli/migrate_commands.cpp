@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "mongo_orm/autogen/analyze.hpp"
+#include "mongo_orm/autogen/diff.hpp"
 #include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/json.hpp"
@@ -30,6 +31,12 @@ namespace mongo_orm::cli {
 namespace {
 
 using migrate::MigrationStatus;
+
+// Says on stderr that `command` needs models, which only an application's own program has.
+void refuse_without_models(std::string_view command) {
+  std::cerr << "mongo-orm: " << command << " needs the application's models: build a migrate program with "
+               "mongo_orm::cli::run(argc, argv, registry, models)\n";
+}
 
 struct MigrateOptions {
   std::string uri;
@@ -337,13 +344,19 @@ std::filesystem::path snapshot_path(const MigrateOptions& options) {
 // The models against their committed snapshot, then the changelog against the migrations.
 int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const MigrateOptions& options) {
   std::filesystem::path file = snapshot_path(options);
-  std::string current = autogen::snapshot_text(models);
-  std::vector<std::string> changes;
+  std::vector<autogen::DescribedModel> current = autogen::describe_models(models);
+  std::vector<autogen::Change> changes;
   bool found = std::filesystem::exists(file);
   if (found) {
     std::ifstream in(file, std::ios::binary);
     std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    changes = autogen::snapshot_changes(committed, current);
+    std::vector<autogen::DescribedModel> before;
+    try {
+      before = autogen::read_snapshot(committed);
+    } catch (const ConfigurationError& e) {
+      throw ConfigurationError(file.string() + ": " + e.what());
+    }
+    changes = autogen::diff(before, current);
   }
   std::vector<std::string> pending, drifted, stopped;
   for (const auto& row : runner.status()) {
@@ -364,7 +377,7 @@ int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const Mi
     out.append("exit_code", code);
     out.append("snapshot", [&](bson::Builder& b) {
       b.append("file", file.string()).append("found", found).append("current", found && changes.empty());
-      b.append("changes", [&](bson::ArrayBuilder& c) { for (const auto& x : changes) c.append(x); });
+      b.append("changes", autogen::to_document(changes)["changes"].as_array());
     });
     out.append("migrations", [&](bson::Builder& b) {
       b.append("pending", [&](bson::ArrayBuilder& c) { for (const auto& x : pending) c.append(x); });
@@ -379,9 +392,9 @@ int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const Mi
   } else if (changes.empty()) {
     std::cout << "models: the same as " << file.string() << "\n";
   } else {
-    std::cout << "models: " << count_of(static_cast<int64_t>(changes.size()), "line") << " differ from " << file.string()
+    std::cout << "models: " << count_of(static_cast<int64_t>(changes.size()), "change") << " since " << file.string()
               << " (write the migration, then run `migrate snapshot`):\n";
-    for (const auto& change : changes) std::cout << "  " << change << "\n";
+    for (const auto& change : changes) std::cout << "  " << autogen::to_text(change) << "\n";
   }
   if (pending.empty() && drifted.empty() && stopped.empty()) std::cout << "migrations: every one applied, none drifted\n";
   if (!pending.empty()) std::cout << "migrations: pending: " << list(pending) << "\n";
@@ -524,9 +537,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       return exit_ok;
     }
     if ((*snapshot_cmd || *check_cmd) && models.empty()) {
-      std::cerr << "mongo-orm: " << (*snapshot_cmd ? "snapshot" : "check")
-                << " needs the application's models: build a migrate program with "
-                   "mongo_orm::cli::run(argc, argv, registry, models)\n";
+      refuse_without_models(*snapshot_cmd ? "snapshot" : "check");
       return *check_cmd ? check_could_not_run : exit_usage;
     }
     if (*snapshot_cmd) {
@@ -613,8 +624,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     }
     if (*verify_cmd) {
       if (models.empty()) {
-        std::cerr << "mongo-orm: verify needs the application's models: build a migrate program with "
-                     "mongo_orm::cli::run(argc, argv, registry, models)\n";
+        refuse_without_models("verify");
         return exit_usage;
       }
       return print_verify(migrate::verify(database, models, {.sample_size = options->sample}), options->json);

@@ -212,14 +212,13 @@ Step operation_from(bson::DocumentView document, const std::string& where) {
 // Refuses, before anything is sent, a value of an operation that no document can hold (the
 // server would reset the connection mid-command): MongoDB's documents hold at most 16 MiB.
 void refuse_oversized_values(bson::DocumentView operation, const std::string& where) {
+  auto op = operation.find("op");
+  std::string named = op && op->type() == bson::Type::string ? " (" + std::string(op->as_string()) + ")" : "";
   for (const auto& field : operation) {
-    std::size_t size = field.value_bytes().size();
-    if (size > detail::max_value_bytes()) {
-      auto op = operation.find("op");
-      std::string named = op && op->type() == bson::Type::string ? " (" + std::string(op->as_string()) + ")" : "";
-      throw MigrationError(where + named + ": \"" + std::string(field.key()) + "\" is " + std::to_string(size) +
-                           " bytes of BSON; MongoDB documents hold at most 16 MiB, so a value may take at most " +
-                           std::to_string(detail::max_value_bytes()));
+    try {
+      detail::check_value_size(field.value_bytes().size(), where + named, "\"" + std::string(field.key()) + "\"");
+    } catch (const InvalidRequestError& e) {
+      throw MigrationError(e.what());
     }
   }
 }

@@ -417,9 +417,9 @@ ProtectedCollections Runner::own_collections() const {
 }
 
 void Runner::refuse_before_lock() const {
-  registry_.ordered();  // a missing dependency or a cycle
-  // A step on the changelog or the lock (a custom name escapes the operations' own check of
-  // "_mongo_orm_" names); a down given as code is checked as it runs.
+  // Ordering refuses a missing dependency or a cycle. Then a step on the changelog or the lock (a
+  // custom name escapes the operations' own check of "_mongo_orm_" names); a down given as code
+  // is checked as it runs.
   ProtectedCollections own = own_collections();
   for (const Migration* m : registry_.ordered()) {
     for (const Step& step : m->steps) {

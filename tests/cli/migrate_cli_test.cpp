@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/migrate/lock.hpp"
@@ -155,18 +156,32 @@ TEST_F(MigrateCli, SnapshotAndCheckTellAMissingMigrationFromPendingOnes) {
   // The model gains a field, a rule and an index; nobody wrote the migration.
   ProcessRun changed = with_models("2", "check --file " + snapshot);
   EXPECT_EQ(changed.exit_code, 1) << changed.both();
-  EXPECT_NE(changed.output.find(R"(+ accounts: { "path" : "status", "type" : "string", "default" : { "value" : "active" } })"),
-            std::string::npos)
+  EXPECT_NE(changed.output.find("models: 3 changes since " + snapshot), std::string::npos) << changed.both();
+  EXPECT_NE(changed.output.find(R"(accounts: field added: status (string, default { "value" : "active" }))"), std::string::npos)
       << changed.both();
-  EXPECT_NE(changed.output.find(R"(- accounts: { "path" : "age", "type" : "int" })"), std::string::npos) << changed.both();
-  EXPECT_NE(changed.output.find(R"(+ accounts: { "name" : "email_1", "keys" : { "email" : 1 }, "unique" : true })"), std::string::npos)
+  EXPECT_NE(changed.output.find(R"(accounts: rules changed: age: [] -> [{ "min" : 0 }])"), std::string::npos) << changed.both();
+  EXPECT_NE(changed.output.find(R"(accounts: index added: email_1 ({ "email" : 1 } unique))"), std::string::npos)
       << changed.both();
   ProcessRun json = with_models("2", "check --json --file " + snapshot);
   EXPECT_EQ(json.exit_code, 1) << json.both();
   bson::Document report = bson::from_json_strict(json.output);
   EXPECT_EQ(report["exit_code"].as_int32(), 1);
   EXPECT_FALSE(report["snapshot"].as_document()["current"].as_bool());
-  EXPECT_EQ(report["snapshot"].as_document()["changes"].as_array().size(), 4u) << json.output;
+  auto listed = report["snapshot"].as_document()["changes"].as_array();
+  ASSERT_EQ(listed.size(), 3u) << json.output;
+  EXPECT_EQ(listed[0].as_document()["kind"].as_string(), "field added") << json.output;
+  EXPECT_EQ(listed[0].as_document()["path"].as_string(), "status") << json.output;
+
+  // A merge that left its markers in the snapshot: the check cannot run, and says where and why.
+  {
+    std::ifstream in(snapshot);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(snapshot, std::ios::trunc) << "<<<<<<< HEAD\n" << text << "=======\n" << text << ">>>>>>> branch\n";
+  }
+  ProcessRun conflicted = with_models("1", "check --file " + snapshot);
+  EXPECT_EQ(conflicted.exit_code, 5) << conflicted.both();
+  EXPECT_NE(conflicted.errors.find(snapshot + ": the snapshot holds merge conflict markers"), std::string::npos)
+      << conflicted.both();
 
   ProcessRun none = with_models("0", "check --file " + snapshot);
   EXPECT_EQ(none.exit_code, 5) << none.both();

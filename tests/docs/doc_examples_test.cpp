@@ -5,6 +5,7 @@
 
 void run_models_examples(const mongo_orm::Database& db);
 void run_migrations_examples(const mongo_orm::Database& db);
+void run_autogenerate_examples(const mongo_orm::Database& db);
 
 namespace mongo_orm {
 namespace {
@@ -13,6 +14,7 @@ class DocExamples : public testing::ServerTest {};
 
 TEST_F(DocExamples, ModelsPageRunsAsWritten) { EXPECT_NO_THROW(run_models_examples(db)); }
 TEST_F(DocExamples, MigrationsPageRunsAsWritten) { EXPECT_NO_THROW(run_migrations_examples(db)); }
+TEST_F(DocExamples, AutogeneratePageRunsAsWritten) { EXPECT_NO_THROW(run_autogenerate_examples(db)); }
 
 }  // namespace
 }  // namespace mongo_orm

@@ -50,6 +50,32 @@ TEST(Describe, EveryStoredPathWithItsType) {
   EXPECT_TRUE(fields["address.geo"].optional);
   EXPECT_FALSE(fields["name"].optional);
   EXPECT_EQ(fields["status"].choices, (std::vector<std::string>{"active", "suspended", "banned"}));
+  // Arrays and maps name their items apart, for whoever walks their paths.
+  EXPECT_EQ(fields["tags"].item_type, "string");
+  EXPECT_FALSE(fields["tags"].map);
+  EXPECT_EQ(fields["counters"].item_type, "int");
+  EXPECT_TRUE(fields["counters"].map);
+  EXPECT_EQ(fields["previous_addresses"].item_type, "object");
+  EXPECT_EQ(fields["address"].item_type, "");
+}
+
+struct Renamed {
+  std::string id;
+  std::string email;
+  std::vector<app::Address> places;
+};
+auto define_schema(SchemaTag<Renamed>) {
+  return schema<Renamed>("renamed")
+      .id(&Renamed::id)
+      .field(&Renamed::email, "email", renamed_from("email_address"), renamed_from("mail"))
+      .field(&Renamed::places, "places", renamed_from("addresses"));
+}
+
+TEST(Describe, RenamedFromHintsAsFullPaths) {
+  auto fields = by_path(describe<Renamed>());
+  EXPECT_EQ(fields["email"].renamed_from, (std::vector<std::string>{"email_address", "mail"}));
+  EXPECT_EQ(fields["places"].renamed_from, (std::vector<std::string>{"addresses"}));
+  EXPECT_TRUE(fields["places[].zip"].renamed_from.empty());
 }
 
 TEST(Describe, RulesAndDefaultsAsData) {

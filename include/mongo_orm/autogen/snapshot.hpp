@@ -26,6 +26,23 @@ namespace mongo_orm::autogen {
 // The default file name, in the migrations directory.
 inline constexpr const char* snapshot_file_name = "model_snapshot.json";
 
+// A model as a snapshot holds it: its name (the model's, or a class chain of a hierarchy:
+// "Human.Jedi") and what it declares.
+struct DescribedModel {
+  std::string name;
+  model::ModelDescription description;
+};
+
+// Every model of `models`, each class of a hierarchy apart, sorted by name. ConfigurationError
+// when `models` is empty (a program that registers no model would otherwise report that nothing
+// changed) or two models share a name.
+std::vector<DescribedModel> describe_models(const migrate::ModelSet& models);
+
+// The models a snapshot's text holds, as snapshot_text wrote them. ConfigurationError naming the
+// model and what is wrong when the text is not a snapshot (a merge left conflict markers in it,
+// a field lost its path).
+std::vector<DescribedModel> read_snapshot(const std::string& text);
+
 // The snapshot of every model of `models`: models sorted by name, fields by path, indexes by
 // name (the server's name for their keys when none is given), one field or index per line.
 // The same models give the same text. Error when `models` is empty: a program that registers
@@ -34,11 +51,5 @@ std::string snapshot_text(const migrate::ModelSet& models);
 
 // Writes the snapshot (through a temporary file, so a reader never sees half of it).
 void write_snapshot(const std::filesystem::path& file, const migrate::ModelSet& models);
-
-// What differs between a committed snapshot and the models now, line by line: "- " a line only
-// the file has, "+ " a line only the models have, in file order then model order; a field or
-// index line is named by its model ("+ users: { "path" : "status", ... }"). Empty when the
-// snapshot is current.
-std::vector<std::string> snapshot_changes(const std::string& committed, const std::string& current);
 
 }  // namespace mongo_orm::autogen

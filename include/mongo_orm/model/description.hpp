@@ -23,10 +23,14 @@ struct FieldDescription {
   // document), "any" (a bson::Value), what a codec of one's own declares (else "custom").
   // Arrays and maps name their items: "array<string>", "map<int>".
   std::string type;
+  std::string item_type{};  // an array's or a map's items: "string" for "array<string>"; else empty
+  bool map = false;         // a map: its keys are names of the application's choosing
   bool optional = false;  // a std::optional: may be missing or null
   std::vector<bson::Document> rules{};  // {"required": true}, {"min": 0}, ... in declaration order
   std::vector<std::string> choices{};   // the stored names of an enum
   std::optional<bson::Document> default_value{};  // {"value": v} as stored, or {"factory": true}
+  // The paths it replaces (renamed_from hints), for planning a rename; not part of a snapshot.
+  std::vector<std::string> renamed_from{};
 };
 
 struct ModelDescription {
@@ -55,12 +59,38 @@ struct TypeName {
   }
 };
 
+// The item type of an optional, a vector or a map, void for anything else.
+template <class M>
+struct Inner {
+  using optional = void;
+  using array = void;
+  using map = void;
+};
+template <class M>
+struct Inner<std::optional<M>> : Inner<void> {
+  using optional = M;
+};
+template <class M>
+struct Inner<std::vector<M>> : Inner<void> {
+  using array = M;
+};
+template <class M>
+struct Inner<std::map<std::string, M>> : Inner<void> {
+  using map = M;
+};
+
 template <class M>
 std::string type_name() {
   if constexpr (Model<M>) {
     return "object";
   } else if constexpr (MappedEnum<M>) {
     return "string";
+  } else if constexpr (!std::is_void_v<typename Inner<M>::optional>) {
+    return type_name<typename Inner<M>::optional>();
+  } else if constexpr (!std::is_void_v<typename Inner<M>::array>) {
+    return "array<" + type_name<typename Inner<M>::array>() + ">";
+  } else if constexpr (!std::is_void_v<typename Inner<M>::map>) {
+    return "map<" + type_name<typename Inner<M>::map>() + ">";
   } else {
     return TypeName<M>::name();
   }
@@ -88,41 +118,8 @@ MONGO_ORM_TYPE_NAME(bson::Document, "object")
 MONGO_ORM_TYPE_NAME(bson::Value, "any")
 #undef MONGO_ORM_TYPE_NAME
 
-template <class M>
-struct TypeName<std::optional<M>> {
-  static std::string name() { return type_name<M>(); }
-};
-template <class M>
-struct TypeName<std::vector<M>> {
-  static std::string name() { return "array<" + type_name<M>() + ">"; }
-};
-template <class M>
-struct TypeName<std::map<std::string, M>> {
-  static std::string name() { return "map<" + type_name<M>() + ">"; }
-};
-
 template <Model T>
 void describe_fields(const std::string& prefix, std::vector<FieldDescription>& out);
-
-// The item type of an optional, a vector or a map, void for anything else.
-template <class M>
-struct Inner {
-  using optional = void;
-  using array = void;
-  using map = void;
-};
-template <class M>
-struct Inner<std::optional<M>> : Inner<void> {
-  using optional = M;
-};
-template <class M>
-struct Inner<std::vector<M>> : Inner<void> {
-  using array = M;
-};
-template <class M>
-struct Inner<std::map<std::string, M>> : Inner<void> {
-  using map = M;
-};
 
 // The entries for a value of type M stored at `path` (nested models add their own fields).
 template <class M>
@@ -133,6 +130,12 @@ void describe_value(const std::string& path, FieldDescription entry, std::vector
   } else {
     entry.path = path;
     entry.type = type_name<M>();
+    if constexpr (!std::is_void_v<typename Inner<M>::array>) {
+      entry.item_type = type_name<typename Inner<M>::array>();
+    } else if constexpr (!std::is_void_v<typename Inner<M>::map>) {
+      entry.item_type = type_name<typename Inner<M>::map>();
+      entry.map = true;
+    }
     if constexpr (MappedEnum<M>) {
       for (const auto& [value, name] : enum_values(EnumTag<M>{})) entry.choices.emplace_back(name);
     }
@@ -154,6 +157,7 @@ void describe_fields(const std::string& prefix, std::vector<FieldDescription>& o
     FieldDescription entry;
     entry.rules = f.rule_specs;
     entry.default_value = f.default_spec;
+    for (const std::string& old : f.renamed_from) entry.renamed_from.push_back(prefix + old);
     describe_value<M>(prefix + f.name, std::move(entry), out);
   });
 }

@@ -50,6 +50,11 @@ template <class F>
 struct DefaultFactory {
   F factory;
 };
+// The stored name a field replaces: a hint for autogenerate, which then plans a rename (keeping
+// the data) where it would otherwise see one field removed and another added.
+struct RenamedFrom {
+  std::string name;
+};
 
 // Fails on an empty optional, string, array or map.
 inline Required required() { return {}; }
@@ -85,6 +90,9 @@ template <class F>
 DefaultFactory<F> default_factory(F factory) {
   return {std::move(factory)};
 }
+// .field(&User::email, "email", renamed_from("email_address")): the field was stored as
+// "email_address" before (a name in the same document, not a path).
+inline RenamedFrom renamed_from(std::string name) { return {std::move(name)}; }
 
 namespace detail {
 std::size_t utf8_length(const std::string& text);

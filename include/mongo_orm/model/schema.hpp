@@ -147,6 +147,7 @@ struct Field {
   // document per rule ({"min": 0}); {"value": v} as stored, or {"factory": true}.
   std::vector<bson::Document> rule_specs{};
   std::optional<bson::Document> default_spec{};
+  std::vector<std::string> renamed_from{};  // stored names it replaces (RenamedFrom)
 };
 
 namespace detail {
@@ -183,7 +184,9 @@ bson::Document describe_rule(const Option& option) {
 
 template <class T, class M, class Option>
 void add_option(Field<T, M>& field, Option option) {
-  if constexpr (requires { option.value; } && !requires { option.bound; }) {
+  if constexpr (std::is_same_v<Option, RenamedFrom>) {
+    field.renamed_from.push_back(std::move(option.name));
+  } else if constexpr (requires { option.value; } && !requires { option.bound; }) {
     field.apply_default = [value = std::move(option.value)](M& m) { m = value; };
     M sample{};
     field.apply_default(sample);
@@ -253,7 +256,7 @@ class Schema {
   template <class M, class Owner, class... Options>
     requires std::is_base_of_v<Owner, T>
   Schema<T, Fields..., Field<T, M>> field(M Owner::*member, std::string name, Options... options) const {
-    Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}, {}, {}};
+    Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}, {}, {}, {}};
     (detail::add_option(f, std::move(options)), ...);
     return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_, meta_};
   }
@@ -340,7 +343,7 @@ class Schema {
           return Schema<Derived, Field<Derived, typename std::decay_t<decltype(f)>::member_type>...>(
               collection_, unknown_,
               std::make_tuple(Field<Derived, typename std::decay_t<decltype(f)>::member_type>{
-                  f.member, f.name, f.apply_default, f.rules, f.rule_specs, f.default_spec}...),
+                  f.member, f.name, f.apply_default, f.rules, f.rule_specs, f.default_spec, f.renamed_from}...),
               id_index_, meta_.template rebased<Derived>(meta_.class_info.chain + "." + class_name));
         },
         fields_);

@@ -207,11 +207,7 @@ Step rename_field(std::string collection, std::string from, std::string to) {
 }
 
 Step set_fields(std::string collection, bson::Document filter, bson::Document values) {
-  if (values.view().length() > detail::max_value_bytes()) {
-    throw InvalidRequestError("set_fields " + collection + ": the values take " + std::to_string(values.view().length()) +
-                              " bytes of BSON; MongoDB documents hold at most 16 MiB, so they may take at most " +
-                              std::to_string(detail::max_value_bytes()));
-  }
+  detail::check_value_size(values.view().length(), "set_fields " + collection, "the values together");
   std::vector<std::string> keys;
   for (const auto& field : values) {
     keys.emplace_back(field.key());

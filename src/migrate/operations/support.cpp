@@ -119,13 +119,16 @@ std::size_t max_value_bytes() {
   return static_cast<std::size_t>(Capabilities{}.max_bson_object_size) - room;
 }
 
+void check_value_size(std::size_t size, std::string_view where, std::string_view what) {
+  if (size <= max_value_bytes()) return;
+  throw InvalidRequestError(std::string(where) + ": " + std::string(what) + " is " + std::to_string(size) +
+                            " bytes of BSON; MongoDB documents hold at most 16 MiB, so a value may take at most " +
+                            std::to_string(max_value_bytes()));
+}
+
 void check_literal(const bson::Value& value, std::string_view where, const std::string& path) {
   bson::Element e = value.get();
-  if (std::size_t size = e.value_bytes().size(); size > max_value_bytes()) {
-    throw InvalidRequestError(std::string(where) + ": the value at '" + path + "' is " + std::to_string(size) +
-                              " bytes of BSON; MongoDB documents hold at most 16 MiB, so a value may take at most " +
-                              std::to_string(max_value_bytes()));
-  }
+  check_value_size(e.value_bytes().size(), where, "the value at '" + path + "'");
   if (e.type() == bson::Type::document) check_literal(e.as_document(), where, path, false);
   if (e.type() == bson::Type::array) check_literal(e.as_array(), where, path, true);
 }

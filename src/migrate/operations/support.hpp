@@ -27,6 +27,9 @@ void check_quarantine_name(std::string_view name, std::string_view collection, s
 // in one document, and MongoDB documents hold at most 16 MiB. A larger one makes the server
 // reset the connection part way through a run.
 std::size_t max_value_bytes();
+// Refuses (InvalidRequestError: "<where>: <what> is N bytes of BSON; ...") a value of `size` bytes
+// larger than max_value_bytes.
+void check_value_size(std::size_t size, std::string_view where, std::string_view what);
 // Refuses a value to be stored (a default, a field's new value) larger than max_value_bytes, or
 // holding a key that starts with '$' at any depth: the server would read it as an operator (or
 // refuse it half way through a run). `path` names the value in the message ("default",
@@ -105,7 +108,7 @@ class Backup {
                             const std::vector<std::string>& paths, const std::string& label) const;
   // Replaces every backed-up document of `target` by its backup.
   BatchTotals restore_documents(const StepContext& context, const Collection& target, const std::string& label) const;
-  // Drops the backup; inside a transaction, after it commits (a drop cannot be part of it).
+  // Drops the backup once the step is recorded as done (see StepContext::after_commit).
   void drop() const;
 
  private:
