@@ -84,4 +84,14 @@ std::string to_relaxed_json(ArrayView array) {
   return text.substr(prefix.size(), text.size() - prefix.size() - suffix.size());
 }
 
+std::string to_json_string(std::string_view text) {
+  bson_t wrapper = BSON_INITIALIZER;
+  bson_append_utf8(&wrapper, "s", 1, text.data(), static_cast<int>(text.size()));
+  std::string json = take(bson_as_relaxed_extended_json(&wrapper, nullptr));
+  bson_destroy(&wrapper);
+  constexpr std::string_view prefix = "{ \"s\" : ";
+  constexpr std::string_view suffix = " }";
+  return json.substr(prefix.size(), json.size() - prefix.size() - suffix.size());
+}
+
 }  // namespace mongo_orm::bson

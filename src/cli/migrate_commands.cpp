@@ -14,6 +14,7 @@
 
 #include "mongo_orm/autogen/analyze.hpp"
 #include "mongo_orm/autogen/diff.hpp"
+#include "mongo_orm/autogen/generate.hpp"
 #include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/json.hpp"
@@ -58,6 +59,9 @@ struct MigrateOptions {
   std::string snapshot_file;
   std::vector<std::string> collections;
   int64_t limit = 0;
+  std::vector<std::string> renames;  // MODEL:OLD=NEW
+  bool accept_destructive = false;
+  double tolerance = 0.01;
 };
 
 // A whole number no smaller than `low`, refused in one line naming what was given.
@@ -341,23 +345,24 @@ std::filesystem::path snapshot_path(const MigrateOptions& options) {
   return std::filesystem::path(options.directory.empty() ? "migrations" : options.directory) / autogen::snapshot_file_name;
 }
 
+// The committed snapshot's models; ConfigurationError naming the file when it cannot be read.
+std::vector<autogen::DescribedModel> read_snapshot_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return autogen::read_snapshot(committed);
+  } catch (const ConfigurationError& e) {
+    throw ConfigurationError(file.string() + ": " + e.what());
+  }
+}
+
 // The models against their committed snapshot, then the changelog against the migrations.
 int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const MigrateOptions& options) {
   std::filesystem::path file = snapshot_path(options);
   std::vector<autogen::DescribedModel> current = autogen::describe_models(models);
   std::vector<autogen::Change> changes;
   bool found = std::filesystem::exists(file);
-  if (found) {
-    std::ifstream in(file, std::ios::binary);
-    std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<autogen::DescribedModel> before;
-    try {
-      before = autogen::read_snapshot(committed);
-    } catch (const ConfigurationError& e) {
-      throw ConfigurationError(file.string() + ": " + e.what());
-    }
-    changes = autogen::diff(before, current);
-  }
+  if (found) changes = autogen::diff(read_snapshot_file(file), current);
   std::vector<std::string> pending, drifted, stopped;
   for (const auto& row : runner.status()) {
     if (row.drifted) drifted.push_back(row.version);
@@ -401,6 +406,74 @@ int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const Mi
   if (!drifted.empty()) std::cout << "migrations: changed since applied: " << list(drifted) << "\n";
   if (!stopped.empty()) std::cout << "migrations: stopped part way: " << list(stopped) << "\n";
   return code;
+}
+
+// Exit codes of `generate` besides 0 and the usual 2.
+constexpr int generate_no_snapshot = 1;  // nothing to compare the models with
+constexpr int generate_destructive = 4;  // a step drops data and --accept-destructive was not given
+
+// A migration written from the model changes since the snapshot and the data, then the snapshot
+// brought up to the models.
+int run_generate(const Database& database, const migrate::ModelSet& models, const MigrateOptions& options) {
+  std::filesystem::path file = snapshot_path(options);
+  if (!std::filesystem::exists(file)) {
+    std::cerr << "mongo-orm: generate: no snapshot at " << file.string()
+              << ": write one with `migrate snapshot` from the models the database holds now, then change the models\n";
+    return generate_no_snapshot;
+  }
+  autogen::DiffOptions diff_options;
+  for (const std::string& rename : options.renames) {
+    std::size_t colon = rename.rfind(':'), equals = rename.find('=', colon == std::string::npos ? 0 : colon);
+    if (colon == std::string::npos || equals == std::string::npos || colon == 0 || equals == colon + 1 || equals + 1 == rename.size()) {
+      std::cerr << "mongo-orm: generate: --rename takes MODEL:OLD=NEW (people:name=full_name), not '" << printable(rename) << "'\n";
+      return exit_usage;
+    }
+    diff_options.renames.push_back({rename.substr(0, colon), rename.substr(colon + 1, equals - colon - 1), rename.substr(equals + 1)});
+  }
+  std::vector<autogen::DescribedModel> current = autogen::describe_models(models);
+  std::vector<autogen::Change> changes = autogen::diff(read_snapshot_file(file), current, diff_options);
+  if (changes.empty()) {
+    if (options.json) {
+      std::cout << bson::to_relaxed_json(bson::Builder{}.append("written", bson::Null{}).view()) << "\n";
+    } else {
+      std::cout << "nothing changed since " << file.string() << ": no migration written\n";
+    }
+    return exit_ok;
+  }
+  autogen::GeneratedMigration generated = autogen::generate(database, changes, current, {.tolerance = options.tolerance});
+  auto print_steps = [&](std::ostream& out) {
+    for (const auto& step : generated.steps) {
+      out << "  [" << autogen::to_string(step.safety) << "] " << step.operation["op"].as_string() << ": "
+          << step.operation["why"].as_string() << "\n";
+    }
+    for (const auto& warning : generated.warnings) out << "  warning: " << warning << "\n";
+  };
+  if (generated.destructive() && !options.accept_destructive) {
+    std::cerr << "mongo-orm: generate: refusing to write a migration that drops data without --accept-destructive; "
+                 "nothing was written. The plan:\n";
+    print_steps(std::cerr);
+    return generate_destructive;
+  }
+  std::filesystem::path directory = options.directory.empty() ? "migrations" : options.directory;
+  auto [migration_file, version] = migrate::new_migration_file(directory, options.name);
+  {
+    std::ofstream out(migration_file, std::ios::binary);
+    out << autogen::migration_file_text(generated, version, options.name);
+    if (!out) throw Error("cannot write " + migration_file.string());
+  }
+  autogen::write_snapshot(file, models);
+  if (options.json) {
+    bson::Builder out;
+    out.append("written", migration_file.string()).append("version", version).append("snapshot", file.string());
+    out.append("steps", [&](bson::ArrayBuilder& list) { for (const auto& s : generated.steps) list.append(s.operation.view()); });
+    out.append("warnings", [&](bson::ArrayBuilder& list) { for (const auto& w : generated.warnings) list.append(w); });
+    std::cout << bson::to_relaxed_json(out.view()) << "\n";
+    return exit_ok;
+  }
+  std::cout << "wrote " << migration_file.string() << " (" << count_of(static_cast<int64_t>(generated.steps.size()), "step")
+            << ") and brought " << file.string() << " up to the models; review it, then run it with `migrate up`:\n";
+  print_steps(std::cout);
+  return exit_ok;
 }
 
 // Each named collection (with the model that reads it, if one does), else every model's.
@@ -518,6 +591,17 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   analyze_cmd->add_option("--limit", options->limit, "Read at most this many documents of each (default: all)")
       ->check(at_least(1));
   analyze_cmd->add_flag("--json", options->json, "Print as JSON");
+  auto* generate_cmd = migrate_cmd->add_subcommand(
+      "generate", "Write the migration for what changed in the models since the snapshot, from the data, into --dir; "
+                  "then bring the snapshot up to the models");
+  generate_cmd->add_option("name", options->name, "What the migration does")->required();
+  generate_cmd->add_option("--file", options->snapshot_file, "Where the snapshot is");
+  generate_cmd->add_option("--rename", options->renames, "Confirms a suggested rename: MODEL:OLD=NEW (repeatable)");
+  generate_cmd->add_flag("--accept-destructive", options->accept_destructive, "Write steps that drop data (exit 4 without)");
+  generate_cmd->add_option("--tolerance", options->tolerance,
+                           "How far the counts may move before up refuses, as a fraction (default 0.01)")
+      ->check(CLI::Range(0.0, 1.0));
+  generate_cmd->add_flag("--json", options->json, "Print what was written as JSON");
   auto* unlock_cmd = migrate_cmd->add_subcommand("unlock", "Free the migration lock of a runner that is gone");
   unlock_cmd->add_flag("--force", options->force, "Required: confirms the holder is gone")->required();
   unlock_cmd->add_flag("--json", options->json, "Print as JSON");
@@ -536,8 +620,8 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
       }
       return exit_ok;
     }
-    if ((*snapshot_cmd || *check_cmd) && models.empty()) {
-      refuse_without_models(*snapshot_cmd ? "snapshot" : "check");
+    if ((*snapshot_cmd || *check_cmd || *generate_cmd) && models.empty()) {
+      refuse_without_models(*snapshot_cmd ? "snapshot" : *check_cmd ? "check" : "generate");
       return *check_cmd ? check_could_not_run : exit_usage;
     }
     if (*snapshot_cmd) {
@@ -590,6 +674,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     if (*status_cmd) return print_status(runner, options->json);
     if (*check_cmd) return run_check(runner, models, *options);
     if (*analyze_cmd) return run_analyze(database, models, *options, *printer);
+    if (*generate_cmd) return run_generate(database, models, *options);
     if (*history_cmd) return print_history(runner, options->json);
     if (*validate_cmd) {
       auto drifts = runner.validate();

@@ -113,14 +113,22 @@ const std::map<std::string, std::vector<std::string>>& migration_file_keys() {
 
 namespace {
 
+const std::vector<std::string> safety_labels{"safe", "needs data migration", "destructive", "needs review"};
+
 Step operation_from(bson::DocumentView document, const std::string& where) {
   Fields f(document, where);
   std::string op = f.text("op");
   Fields g(document, where + " (" + op + ")");
   g.text("op");
+  // What a person reads beside the operation (autogenerate writes both); the runner ignores them.
+  g.text("why", "");
+  if (std::string safety = g.text("safety", "safe"); std::find(safety_labels.begin(), safety_labels.end(), safety) == safety_labels.end()) {
+    g.fail("\"safety\" must be safe, needs data migration, destructive or needs review (not \"" + safety + "\")");
+  }
   if (auto known = migration_file_keys().find(op); known != migration_file_keys().end()) {
     for (const auto& field : document) {
-      bool allowed = field.key() == "op" || std::find(known->second.begin(), known->second.end(), field.key()) != known->second.end();
+      bool allowed = field.key() == "op" || field.key() == "why" || field.key() == "safety" ||
+                     std::find(known->second.begin(), known->second.end(), field.key()) != known->second.end();
       if (!allowed) {
         std::string list;
         for (const auto& k : known->second) list += (list.empty() ? "" : ", ") + k;
@@ -284,6 +292,7 @@ Migration read_migration_file(const std::filesystem::path& file) {
   }
   if (m.steps.empty()) m.up = [](MigrationContext&) {};  // an empty migration records its version
   m.irreversible = f.flag("irreversible", false);
+  if (f.has("evidence")) m.evidence = evidence_from(f.object("evidence"), where);
   f.done();
   m.fingerprint = std::move(contents);
   return m;
@@ -292,7 +301,7 @@ Migration read_migration_file(const std::filesystem::path& file) {
 bool is_migration_file(const std::filesystem::path& file) {
   std::string extension = file.extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
-  return extension == ".json";
+  return extension == ".json" && file.filename() != model_snapshot_file_name;
 }
 
 std::size_t add_migration_files(Registry& registry, const std::filesystem::path& directory) {
@@ -324,9 +333,8 @@ std::size_t add_migration_files(Registry& registry, const std::filesystem::path&
   return files.size();
 }
 
-std::filesystem::path create_migration_file(const std::filesystem::path& directory, const std::string& name,
-                                            std::string version) {
-  if (name.empty()) throw MigrationError("create needs a name");
+NewMigrationFile new_migration_file(const std::filesystem::path& directory, const std::string& name, std::string version) {
+  if (name.empty()) throw MigrationError("a new migration needs a name");
   if (version.empty()) {
     std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     std::tm utc{};
@@ -355,9 +363,15 @@ std::filesystem::path create_migration_file(const std::filesystem::path& directo
   std::filesystem::create_directories(directory);
   std::filesystem::path file = directory / (version + "_" + slug + ".json");
   if (std::filesystem::exists(file)) throw MigrationError(file.string() + " exists already");
-  std::string description = bson::to_relaxed_json(bson::Builder{}.append("d", name).view());
-  description = description.substr(description.find(':') + 2);
-  description.resize(description.rfind('}') - 1);
+  return {file, version};
+}
+
+std::filesystem::path create_migration_file(const std::filesystem::path& directory, const std::string& name,
+                                            std::string version) {
+  if (name.empty()) throw MigrationError("create needs a name");
+  auto [file, chosen] = new_migration_file(directory, name, std::move(version));
+  version = chosen;
+  std::string description = bson::to_json_string(name);
   std::ofstream out(file);
   out << "{\n"
       << "  \"version\": \"" << version << "\",\n"

@@ -641,6 +641,25 @@ std::vector<PreflightCheck> Runner::preflight(const std::vector<Scheduled>& work
   }
   if (!ups) return checks;
 
+  // A generated migration's counts, as they were at review.
+  std::string moved;
+  bool reviewed = false;
+  for (const Scheduled& s : work) {
+    if (s.direction != Direction::up || s.migration->evidence.empty()) continue;
+    // A run that stopped part way changed what was counted; resuming it finishes that work.
+    if (stopped_run(state, s.migration->version, Direction::up)) continue;
+    reviewed = true;
+    for (const std::string& line : evidence_differences(database_, s.migration->evidence)) {
+      moved += "\n    " + s.migration->version + " " + line;
+    }
+  }
+  if (reviewed) {
+    checks.push_back(moved.empty() ? PreflightCheck{"evidence", true, "the data is as it was when the migrations were reviewed"}
+                                   : PreflightCheck{"evidence", false,
+                                                    "the data changed since the migration was reviewed; generate it again "
+                                                    "and review it, or edit its evidence:" + moved});
+  }
+
   // Copies (backups, quarantine, copied collections) need up to the size of what they copy.
   std::set<std::string> copied;
   for (const Scheduled& s : work) {

@@ -183,6 +183,16 @@ TEST_F(MigrateCli, SnapshotAndCheckTellAMissingMigrationFromPendingOnes) {
   EXPECT_NE(conflicted.errors.find(snapshot + ": the snapshot holds merge conflict markers"), std::string::npos)
       << conflicted.both();
 
+  // In its default place, the migrations directory, the snapshot is read as no migration.
+  std::filesystem::remove(snapshot);
+  ASSERT_EQ(with_models("1", "--dir " + dir.string() + " snapshot").exit_code, 0);
+  ASSERT_TRUE(std::filesystem::exists(snapshot));
+  ProcessRun beside = with_models("1", "--dir " + dir.string() + " check");
+  EXPECT_EQ(beside.exit_code, 0) << beside.both();
+  ProcessRun standalone = testing::run_process(std::string(MONGO_ORM_CLI_PATH) + " migrate --uri '" + testing::server_uri() +
+                                               "' --database " + db.name() + " --dir " + dir.string() + " status");
+  EXPECT_EQ(standalone.exit_code, 0) << standalone.both();
+
   ProcessRun none = with_models("0", "check --file " + snapshot);
   EXPECT_EQ(none.exit_code, 5) << none.both();
   EXPECT_NE(none.errors.find("check needs the application's models"), std::string::npos) << none.both();
@@ -190,6 +200,54 @@ TEST_F(MigrateCli, SnapshotAndCheckTellAMissingMigrationFromPendingOnes) {
                                                 " migrate --uri 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300' "
                                                 "--database x check --file " + snapshot);
   EXPECT_EQ(unreachable.exit_code, 5) << unreachable.both();
+  std::filesystem::remove_all(dir);
+}
+
+// The whole loop as a user runs it: the snapshot taken, the model changed (a defaulted field, a
+// rule, a unique index over duplicate emails), `generate` refusing the destructive dedupe until
+// acknowledged, then writing a file that plan, up and check accept.
+TEST_F(MigrateCli, GenerateWritesTheMigrationThatUpAppliesAndCheckThenAccepts) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mongo_orm_generate_" + db.name());
+  std::filesystem::remove_all(dir);
+  auto with_models = [&](const char* version, const std::string& arguments) {
+    return testing::run_process(std::string("EXAMPLE_MODELS=") + version + " " + MONGO_ORM_EXAMPLE_MIGRATE +
+                                " migrate --uri '" + testing::server_uri() + "' --database " + db.name() + " --dir " +
+                                dir.string() + " " + arguments);
+  };
+  auto files = [&] { return std::distance(std::filesystem::directory_iterator(dir), {}); };
+  db.collection("accounts").insert_many(std::vector{from_json(R"({"email": "a@x", "age": 1})"),
+                                                    from_json(R"({"email": "a@x", "age": 2})"),
+                                                    from_json(R"({"email": "b@x", "age": 3})")});
+  ASSERT_EQ(with_models("1", "snapshot").exit_code, 0);
+  ASSERT_EQ(with_models("1", "up").exit_code, 0);
+  ASSERT_EQ(with_models("1", "check").exit_code, 0);
+
+  ProcessRun refused = with_models("2", "generate 'accounts v2'");
+  EXPECT_EQ(refused.exit_code, 4) << refused.both();
+  EXPECT_NE(refused.errors.find("refusing to write a migration that drops data without --accept-destructive"),
+            std::string::npos) << refused.both();
+  EXPECT_NE(refused.errors.find("[destructive] dedupe_for_unique: accounts declares the index email_1"), std::string::npos)
+      << refused.both();
+  EXPECT_EQ(files(), 1) << "only the snapshot: nothing was written";
+
+  ProcessRun written = with_models("2", "generate 'accounts v2' --accept-destructive");
+  ASSERT_EQ(written.exit_code, 0) << written.both();
+  EXPECT_NE(written.output.find("[safe] add_field: accounts: status added with a default; 3 documents lack it"),
+            std::string::npos) << written.both();
+  EXPECT_NE(written.output.find("warning: accounts: rules changed: age"), std::string::npos) << written.both();
+  EXPECT_EQ(files(), 2);
+  EXPECT_EQ(with_models("2", "check").exit_code, 2) << "the snapshot follows the models; the migration is pending";
+  EXPECT_EQ(with_models("2", "plan").exit_code, 1);
+  ProcessRun up = with_models("2", "up");
+  ASSERT_EQ(up.exit_code, 0) << up.both();
+  EXPECT_EQ(db.collection("accounts").count_documents(from_json(R"({"status": "active"})")), 2);
+  EXPECT_EQ(db.collection("accounts_quarantine").count_documents({}), 1);
+  ProcessRun clean = with_models("2", "check");
+  EXPECT_EQ(clean.exit_code, 0) << clean.both();
+  ProcessRun again = with_models("2", "generate 'nothing'");
+  EXPECT_EQ(again.exit_code, 0) << again.both();
+  EXPECT_NE(again.output.find("nothing changed since"), std::string::npos) << again.both();
+  EXPECT_EQ(files(), 2);
   std::filesystem::remove_all(dir);
 }
 

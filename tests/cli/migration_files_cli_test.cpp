@@ -111,6 +111,23 @@ TEST_F(MigrationFilesCli, MistakesInAFileAreNamedWithTheOperationAndKey) {
   EXPECT_NE(migrate("status").errors.find("unknown operation \"drop_everything\""), std::string::npos);
   write("001.json", R"({"version": "001", "up": [)");
   EXPECT_NE(migrate("status").errors.find("not valid JSON"), std::string::npos);
+
+  // What generate writes beside the operations is checked as strictly.
+  write("001.json", R"({"version": "001", "up": [{"op": "add_field", "collection": "users", "field": "s", "value": 1,
+    "why": "a reason", "safety": "risky"}]})");
+  EXPECT_NE(migrate("status").errors.find("001.json: up[0] (add_field) \"safety\" must be safe, needs data migration, "
+                                          "destructive or needs review (not \"risky\")"),
+            std::string::npos) << migrate("status").both();
+  write("001.json", R"({"version": "001", "up": [], "evidence": {"checks": [{"collection": "users", "count": 1}]}})");
+  EXPECT_NE(migrate("status").errors.find("001.json: \"evidence\" check needs \"collection\", \"filter\" and \"count\""),
+            std::string::npos) << migrate("status").both();
+  write("001.json", R"({"version": "001", "up": [], "evidence": {"tolerance": 2, "checks": []}})");
+  EXPECT_NE(migrate("status").errors.find("\"tolerance\" must be a fraction from 0 to 1"), std::string::npos)
+      << migrate("status").both();
+  write("001.json", R"({"version": "001", "up": [{"op": "add_field", "collection": "users", "field": "s", "value": 1,
+    "why": "a reason", "safety": "safe"}], "evidence": {"recorded": "now", "tolerance": 0, "checks": [
+    {"collection": "users", "filter": {"s": {"$exists": false}}, "count": 0, "what": "documents missing s"}]}})");
+  EXPECT_EQ(migrate("status").exit_code, 0) << migrate("status").both();
 }
 
 TEST_F(MigrationFilesCli, CopyCollectionCollisionsAreRefusedSkippedOrOverwrittenAsTheFileSays) {

@@ -19,12 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "mongo_orm/migrate/migration_files.hpp"
 #include "mongo_orm/migrate/verify.hpp"
 
 namespace mongo_orm::autogen {
 
-// The default file name, in the migrations directory.
-inline constexpr const char* snapshot_file_name = "model_snapshot.json";
+// The default file name, in the migrations directory (which reads it as no migration).
+inline constexpr const char* snapshot_file_name = migrate::model_snapshot_file_name;
 
 // A model as a snapshot holds it: its name (the model's, or a class chain of a hierarchy:
 // "Human.Jedi") and what it declares.

@@ -23,5 +23,7 @@ std::string to_canonical_json(DocumentView doc);
 std::string to_relaxed_json(DocumentView doc);
 // Relaxed Extended JSON of an array, as a JSON array ("[1, 2]").
 std::string to_relaxed_json(ArrayView array);
+// A JSON string: `text` quoted, with what JSON escapes escaped ("\"a\\\"b\"").
+std::string to_json_string(std::string_view text);
 
 }  // namespace mongo_orm::bson

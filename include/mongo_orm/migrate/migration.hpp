@@ -11,6 +11,7 @@
 
 #include "mongo_orm/driver/capabilities.hpp"
 #include "mongo_orm/driver/database.hpp"
+#include "mongo_orm/migrate/evidence.hpp"
 #include "mongo_orm/migrate/operation.hpp"
 
 namespace mongo_orm::migrate {
@@ -83,6 +84,9 @@ struct Migration {
   // string the author changes when a C++ migration's behaviour changes. The names of the
   // steps are part of the checksum already.
   std::string fingerprint{};
+  // The counts a generated migration was reviewed with: counted again before it goes up, which
+  // is refused when one moved past the tolerance (see evidence.hpp).
+  Evidence evidence{};
 
   bool reversible() const noexcept;
   // The steps that cannot be undone (none when a down is given).

@@ -38,12 +38,25 @@ constexpr std::uintmax_t max_migration_file_bytes = 16 * 1024 * 1024;
 // max_migration_file_bytes, or when a value could not fit in a document.
 Migration read_migration_file(const std::filesystem::path& file);
 
-// Whether `file` is read as a migration file: its extension is .json, in any case (".JSON").
+// The model snapshot autogenerate keeps beside the migrations by default: not a migration.
+inline constexpr const char* model_snapshot_file_name = "model_snapshot.json";
+
+// Whether `file` is read as a migration file: its extension is .json, in any case (".JSON"), and
+// it is not the model snapshot.
 bool is_migration_file(const std::filesystem::path& file);
 
 // Adds every migration file of `directory` to the registry (in file-name order); returns how
 // many. Two files whose versions compare equal ("1.0" and "1.00") are refused, naming both.
 std::size_t add_migration_files(Registry& registry, const std::filesystem::path& directory);
+
+// Where a new migration named `name` goes: "<directory>/<version>_<name>.json" (characters of the
+// name outside [A-Za-z0-9] as _), with the version as create_migration_file chooses it. Refuses
+// a file that exists.
+struct NewMigrationFile {
+  std::filesystem::path file;
+  std::string version;
+};
+NewMigrationFile new_migration_file(const std::filesystem::path& directory, const std::string& name, std::string version = {});
 
 // Writes a new migration file "<version>_<name>.json" with an empty "up" to fill in; the version
 // is the current UTC time (YYYY.MM.DD.HHMMSS) unless given, with ".1", ".2", ... added when a file

@@ -71,6 +71,7 @@ struct Estimate {
   int64_t batches = 0;    // round trips of writes it would send
   std::vector<std::string> conflicts{};  // problems that would make it fail: the plan refuses
   std::vector<std::string> notes{};      // what it would do besides (quarantine, backups)
+  int64_t failures = 0;                  // values it cannot change as asked (convert_type: that do not convert)
   bool reversible = true;
 };
 

@@ -180,6 +180,7 @@ class ConvertType final : public Operation {
       }
     }
     e.batches = detail::batches_for(context, e.documents);
+    e.failures = failures;
     if (detail::LeftAlone missing = detail::left_alone(context.database.collection(collection_),
                                                         both(options_.filter, exists(path_, false)));
         missing.count > 0) {

@@ -1,0 +1,236 @@
+// Tests for autogen/generate.hpp against the real server: migrations written from the model
+// changes and the data, read back as the files they are, then planned, applied and undone by
+// the runner (seed 002 examples 1 and 2, seed 000's renames, type conflicts and index
+// conflicts), and the evidence they carry refusing an up after the data moved.
+#include "mongo_orm/autogen/generate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "model/jedi_models.hpp"
+#include "mongo_orm/mongo_orm.hpp"
+#include "support/server.hpp"
+
+namespace g1 {
+using namespace mongo_orm;
+struct Member {
+  std::string id;
+  std::string name;
+};
+inline auto define_schema(model::SchemaTag<Member>) {
+  return model::schema<Member>("members").id(&Member::id).field(&Member::name, "name");
+}
+struct Person {
+  std::string id;
+  std::string email_address;
+  std::string age;
+};
+inline auto define_schema(model::SchemaTag<Person>) {
+  return model::schema<Person>("people").id(&Person::id).field(&Person::email_address, "email_address").field(&Person::age, "age");
+}
+}  // namespace g1
+
+namespace g2 {
+using namespace mongo_orm;
+// Seed 002 example 1: a field added later, with a default.
+struct Member {
+  std::string id;
+  std::string name;
+  bool enabled = true;
+};
+inline auto define_schema(model::SchemaTag<Member>) {
+  return model::schema<Member>("members").id(&Member::id).field(&Member::name, "name").field(&Member::enabled, "enabled",
+                                                                                             model::default_value(true));
+}
+// Seed 000: email_address renamed (declared), age from strings to integers, emails unique.
+struct Person {
+  std::string id;
+  std::string email;
+  int32_t age = 0;
+};
+inline auto define_schema(model::SchemaTag<Person>) {
+  return model::schema<Person>("people")
+      .id(&Person::id)
+      .field(&Person::email, "email", model::renamed_from("email_address"))
+      .field(&Person::age, "age")
+      .index({.unique = true}, model::asc(&Person::email));
+}
+}  // namespace g2
+
+namespace g3 {
+using namespace mongo_orm;
+// The same rename, not declared.
+struct Person {
+  std::string id;
+  std::string email;
+  std::string age;
+};
+inline auto define_schema(model::SchemaTag<Person>) {
+  return model::schema<Person>("people").id(&Person::id).field(&Person::email, "email").field(&Person::age, "age");
+}
+}  // namespace g3
+
+namespace mongo_orm::autogen {
+namespace {
+
+using bson::from_json;
+
+class GenerateTest : public testing::ServerTest {
+ protected:
+  void TearDown() override {
+    std::filesystem::remove_all(dir);
+    ServerTest::TearDown();
+  }
+  void load(const char* collection, std::initializer_list<const char*> documents) {
+    std::vector<bson::Document> docs;
+    for (const char* d : documents) docs.push_back(from_json(d));
+    db.collection(collection).insert_many(docs);
+  }
+  // What generate writes for the change from `before` (as its snapshot) to `after`.
+  GeneratedMigration generated(const migrate::ModelSet& before, const migrate::ModelSet& after, DiffOptions options = {}) {
+    std::vector<DescribedModel> now = describe_models(after);
+    return generate(db, diff(read_snapshot(snapshot_text(before)), now, options), now);
+  }
+  // The migration as its file, read back and registered.
+  migrate::Registry& as_file(const GeneratedMigration& m, const std::string& version = "001") {
+    std::filesystem::create_directories(dir);
+    std::filesystem::path file = dir / (version + "_generated.json");
+    std::ofstream(file) << migration_file_text(m, version, "generated");
+    registry.add(migrate::read_migration_file(file));
+    return registry;
+  }
+  std::vector<std::string> ops_of(const GeneratedMigration& m) {
+    std::vector<std::string> out;
+    for (const auto& s : m.steps) out.emplace_back(std::string(s.operation["op"].as_string()) + " " + std::string(to_string(s.safety)));
+    return out;
+  }
+  int64_t count(const char* collection, const char* filter) { return db.collection(collection).count_documents(from_json(filter)); }
+
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mongo_orm_generate_" + db.name());
+  migrate::Registry registry;
+};
+
+// Seed 002 example 1: documents saved before `enabled` existed lack it, so a query on it misses
+// them. The generated add_field gives them the default; the query then matches them.
+TEST_F(GenerateTest, ANewDefaultedFieldIsAddedToTheDocumentsThatLackIt) {
+  load("members", {R"({"_id": "a", "name": "Ann"})", R"({"_id": "b", "name": "Bob"})", R"({"_id": "c", "name": "Cy", "enabled": false})"});
+  migrate::ModelSet before, after;
+  before.add<g1::Member>();
+  after.add<g2::Member>();
+  ASSERT_EQ(count("members", R"({"enabled": true})"), 0) << "the seed's surprise: the old documents do not match";
+  GeneratedMigration m = generated(before, after);
+  EXPECT_EQ(ops_of(m), std::vector<std::string>{"add_field safe"});
+  EXPECT_NE(std::string(m.steps[0].operation["why"].as_string()).find("2 documents lack it"), std::string::npos);
+  EXPECT_FALSE(m.destructive());
+  migrate::Runner runner(db, as_file(m));
+  migrate::Plan plan = runner.plan();
+  EXPECT_EQ(plan.exit_code(), 1) << ::testing::PrintToString(plan.problems);
+  runner.up();
+  EXPECT_EQ(count("members", R"({"enabled": true})"), 2);
+  EXPECT_EQ(count("members", R"({"enabled": false})"), 1) << "a stored value is left alone";
+  EXPECT_TRUE(migrate::verify(db, after).ok());
+  runner.down({.all = true});
+  EXPECT_EQ(count("members", R"({"enabled": {"$exists": true}})"), 1);
+}
+
+// Seed 000's v1 -> v2: a declared rename keeps the data, ages that are strings become integers
+// with the exact count of those that do not convert, and duplicate emails are set aside before
+// the unique index, whose keys are counted under the name the data holds before the rename.
+TEST_F(GenerateTest, RenameConversionAndUniqueIndexFromTheData) {
+  load("people", {R"({"_id": "1", "email_address": "a@x", "age": "42"})", R"({"_id": "2", "email_address": "a@x", "age": 7})",
+                  R"({"_id": "3", "email_address": "b@x", "age": "abc"})", R"({"_id": "4", "email_address": "c@x", "age": "30"})"});
+  migrate::ModelSet before, after;
+  before.add<g1::Person>();
+  after.add<g2::Person>();
+  GeneratedMigration m = generated(before, after);
+  EXPECT_EQ(ops_of(m), (std::vector<std::string>{"rename_field needs data migration", "convert_type needs review",
+                                                 "dedupe_for_unique destructive"}));
+  std::string convert_why(m.steps[1].operation["why"].as_string());
+  EXPECT_NE(convert_why.find("3 documents hold another type; of these, 1 value does not convert"), std::string::npos) << convert_why;
+  std::string dedupe_why(m.steps[2].operation["why"].as_string());
+  EXPECT_NE(dedupe_why.find("1 document duplicate"), std::string::npos) << dedupe_why;
+  EXPECT_TRUE(m.destructive());
+
+  migrate::Runner runner(db, as_file(m));
+  runner.up();
+  EXPECT_EQ(count("people", R"({"email_address": {"$exists": true}})"), 0);
+  EXPECT_EQ(count("people", R"({"email": {"$exists": true}})"), 3) << "one duplicate set aside, none lost";
+  EXPECT_EQ(count("people", R"({"age": 42})"), 1);
+  EXPECT_EQ(count("people", R"({"age": "abc"})"), 1) << "left as it is, as the file says";
+  runner.down({.all = true});
+  EXPECT_EQ(count("people", R"({"email_address": "a@x"})"), 2);
+  EXPECT_EQ(count("people", R"({"age": "42"})"), 1);
+}
+
+// The same rename, undeclared: never a silent drop and add. It is a suggestion beside an added
+// and a removed field, and the removal of a field that holds data is destructive; confirmed,
+// it is a rename.
+TEST_F(GenerateTest, AnUndeclaredRenameIsSuggestedNeverGuessed) {
+  load("people", {R"({"_id": "1", "email_address": "a@x", "age": "1"})"});
+  migrate::ModelSet before, after;
+  before.add<g1::Person>();
+  after.add<g3::Person>();
+  GeneratedMigration m = generated(before, after);
+  EXPECT_EQ(ops_of(m), std::vector<std::string>{"remove_field destructive"});
+  ASSERT_EQ(m.warnings.size(), 1u);
+  EXPECT_NE(m.warnings[0].find("rename suggested: email_address -> email"), std::string::npos) << m.warnings[0];
+  EXPECT_TRUE(m.destructive());
+
+  GeneratedMigration confirmed = generated(before, after, {.renames = {{"people", "email_address", "email"}}});
+  EXPECT_EQ(ops_of(confirmed), std::vector<std::string>{"rename_field needs data migration"});
+  EXPECT_TRUE(confirmed.warnings.empty());
+}
+
+TEST_F(GenerateTest, AnUnchangedModelPlansNothingIndexesIncluded) {
+  load("people", {R"({"_id": "1", "email": "a@x", "age": 1})"});
+  migrate::ModelSet models;
+  models.add<g2::Person>().add_hierarchy<v2::Humans>();
+  GeneratedMigration m = generated(models, models);
+  EXPECT_TRUE(m.steps.empty());
+  EXPECT_TRUE(m.warnings.empty());
+}
+
+// The evidence: counted at generation, counted again by up, which refuses, naming the count,
+// once the data moved past the tolerance; within it, up runs.
+TEST_F(GenerateTest, UpRefusesWhenTheDataMovedSinceTheReview) {
+  load("members", {R"({"_id": "a", "name": "Ann"})", R"({"_id": "b", "name": "Bob"})"});
+  migrate::ModelSet before, after;
+  before.add<g1::Member>();
+  after.add<g2::Member>();
+  GeneratedMigration m = generated(before, after);
+  ASSERT_EQ(m.evidence.checks.size(), 1u);
+  EXPECT_EQ(m.evidence.checks[0].count, 2);
+  migrate::Runner runner(db, as_file(m));
+  load("members", {R"({"_id": "c", "name": "Cy"})"});
+  try {
+    runner.up();
+    FAIL() << "up ran on data that moved since the review";
+  } catch (const MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("members: documents missing enabled: 2 at review, 3 now (tolerance 1%)"),
+              std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count("members", R"({"enabled": {"$exists": true}})"), 0) << "the refused up wrote nothing";
+  db.collection("members").delete_one(from_json(R"({"_id": "c"})"));
+  runner.up();
+  EXPECT_EQ(count("members", R"({"enabled": true})"), 2);
+}
+
+// Seed 002 example 2 in the models: Jedi is gone (GoodJedi and BadSith came), so its documents
+// would read as no class: generate says how many, and writes no step that guesses where they go.
+TEST_F(GenerateTest, AClassNoModelReadsIsReportedWithItsDocuments) {
+  load("humans", {R"({"_cls": "Human.Jedi", "name": "Luke", "dark_side": false})",
+                  R"({"_cls": "Human.Jedi", "name": "Vader", "dark_side": true})", R"({"_cls": "Human", "name": "Han"})"});
+  migrate::ModelSet before, after;
+  before.add_hierarchy<v1::Humans>();
+  after.add_hierarchy<v2::Humans>();
+  GeneratedMigration m = generated(before, after);
+  EXPECT_TRUE(m.steps.empty()) << ops_of(m).front();
+  bool reported = false;
+  for (const auto& w : m.warnings) reported = reported || w.find("Human.Jedi: no model reads this class now, and 2 documents") == 0;
+  EXPECT_TRUE(reported) << ::testing::PrintToString(m.warnings);
+}
+
+}  // namespace
+}  // namespace mongo_orm::autogen
