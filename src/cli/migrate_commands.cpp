@@ -62,6 +62,8 @@ struct MigrateOptions {
   std::vector<std::string> renames;  // MODEL:OLD=NEW
   bool accept_destructive = false;
   double tolerance = 0.01;
+  bool check_data = false;
+  double max_refused = 0;
 };
 
 // A whole number no smaller than `low`, refused in one line naming what was given.
@@ -338,6 +340,8 @@ int print_verify(const migrate::VerifyReport& report, bool json) {
 constexpr int check_clean = 0;
 constexpr int check_models_changed = 1;  // the models differ from the snapshot: a migration is missing
 constexpr int check_migrations = 2;      // migrations are pending, drifted or stopped part way
+constexpr int check_data_refused = 3;           // (--data) the models refuse more stored documents than allowed
+constexpr int check_destructive = 4;     // the models differ, and the migration generate would write drops data
 constexpr int check_could_not_run = 5;   // no models, or an error before the checks ended
 
 std::filesystem::path snapshot_path(const MigrateOptions& options) {
@@ -357,21 +361,50 @@ std::vector<autogen::DescribedModel> read_snapshot_file(const std::filesystem::p
 }
 
 // The models against their committed snapshot, then the changelog against the migrations.
-int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const MigrateOptions& options) {
+int run_check(const Database& database, migrate::Runner& runner, const migrate::ModelSet& models,
+              const MigrateOptions& options) {
   std::filesystem::path file = snapshot_path(options);
   std::vector<autogen::DescribedModel> current = autogen::describe_models(models);
   std::vector<autogen::Change> changes;
   bool found = std::filesystem::exists(file);
   if (found) changes = autogen::diff(read_snapshot_file(file), current);
+  // What generate would write for them: a step that drops data needs a person's acknowledgement.
+  std::vector<std::string> destructive;
+  if (!changes.empty()) {
+    for (const auto& step : autogen::generate(database, changes, current).steps) {
+      if (step.safety == autogen::Safety::destructive) destructive.emplace_back(step.operation["why"].as_string());
+    }
+  }
   std::vector<std::string> pending, drifted, stopped;
   for (const auto& row : runner.status()) {
     if (row.drifted) drifted.push_back(row.version);
     if (row.status == MigrationStatus::pending) pending.push_back(row.version);
     if (row.status == MigrationStatus::failed || row.status == MigrationStatus::interrupted) stopped.push_back(row.version);
   }
-  int code = !found || !changes.empty() ? check_models_changed
-             : !(pending.empty() && drifted.empty() && stopped.empty()) ? check_migrations
-                                                                         : check_clean;
+  bool migrations_current = pending.empty() && drifted.empty() && stopped.empty();
+  // With --data, and only once the models and migrations are current: what the models refuse.
+  std::vector<std::string> refusals;
+  bool data_checked = options.check_data && found && changes.empty() && migrations_current;
+  if (data_checked) {
+    for (const auto& entry : models.entries()) {
+      autogen::CollectionAnalysis a = autogen::analyze(database, entry);
+      if (a.documents == 0) continue;
+      double share = static_cast<double>(a.refused) / static_cast<double>(a.documents);
+      if (a.refused > 0 && share > options.max_refused) {
+        std::string where;
+        for (const auto& p : a.paths) {
+          if (p.refused > 0) where += (where.empty() ? "" : ", ") + p.path + " " + std::to_string(p.refused) + " (e.g. " + p.refused_example + ")";
+        }
+        refusals.push_back(a.collection + " (model " + entry.name + "): " + std::to_string(a.refused) + " of " +
+                           std::to_string(a.documents) + " documents refused" + (where.empty() ? "" : ": " + where));
+      }
+    }
+  }
+  int code = !found ? check_models_changed
+             : !changes.empty() ? (destructive.empty() ? check_models_changed : check_destructive)
+             : !migrations_current ? check_migrations
+             : !refusals.empty() ? check_data_refused
+                                 : check_clean;
   auto list = [](const std::vector<std::string>& items) {
     std::string text;
     for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
@@ -384,11 +417,13 @@ int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const Mi
       b.append("file", file.string()).append("found", found).append("current", found && changes.empty());
       b.append("changes", autogen::to_document(changes)["changes"].as_array());
     });
+    out.append("destructive", [&](bson::ArrayBuilder& c) { for (const auto& x : destructive) c.append(x); });
     out.append("migrations", [&](bson::Builder& b) {
       b.append("pending", [&](bson::ArrayBuilder& c) { for (const auto& x : pending) c.append(x); });
       b.append("drifted", [&](bson::ArrayBuilder& c) { for (const auto& x : drifted) c.append(x); });
       b.append("stopped", [&](bson::ArrayBuilder& c) { for (const auto& x : stopped) c.append(x); });
     });
+    if (data_checked) out.append("data", [&](bson::ArrayBuilder& c) { for (const auto& x : refusals) c.append(x); });
     std::cout << bson::to_relaxed_json(out.view()) << "\n";
     return code;
   }
@@ -400,11 +435,16 @@ int run_check(migrate::Runner& runner, const migrate::ModelSet& models, const Mi
     std::cout << "models: " << count_of(static_cast<int64_t>(changes.size()), "change") << " since " << file.string()
               << " (write the migration, then run `migrate snapshot`):\n";
     for (const auto& change : changes) std::cout << "  " << autogen::to_text(change) << "\n";
+    for (const auto& why : destructive) {
+      std::cout << "models: the migration for them drops data (generate needs --accept-destructive): " << why << "\n";
+    }
   }
   if (pending.empty() && drifted.empty() && stopped.empty()) std::cout << "migrations: every one applied, none drifted\n";
   if (!pending.empty()) std::cout << "migrations: pending: " << list(pending) << "\n";
   if (!drifted.empty()) std::cout << "migrations: changed since applied: " << list(drifted) << "\n";
   if (!stopped.empty()) std::cout << "migrations: stopped part way: " << list(stopped) << "\n";
+  if (data_checked && refusals.empty()) std::cout << "data: the models load every stored document (within --max-refused)\n";
+  for (const auto& refusal : refusals) std::cout << "data: " << refusal << "\n";
   return code;
 }
 
@@ -582,8 +622,14 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   snapshot_cmd->add_flag("--json", options->json, "Print the file written as JSON");
   auto* check_cmd = migrate_cmd->add_subcommand(
       "check", "For CI: 0 clean, 1 the models differ from the snapshot, 2 migrations pending, drifted or stopped, "
+               "3 (--data) the models refuse stored documents, 4 the models differ and their migration drops data, "
                "5 the check could not run");
   check_cmd->add_option("--file", options->snapshot_file, "Where the snapshot is");
+  check_cmd->add_flag("--data", options->check_data,
+                      "Also read every model's collection: exit 3 when the models refuse more documents than allowed");
+  check_cmd->add_option("--max-refused", options->max_refused,
+                        "With --data: the share of a collection's documents the models may refuse (default 0)")
+      ->check(CLI::Range(0.0, 1.0));
   check_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* analyze_cmd = migrate_cmd->add_subcommand(
       "analyze", "What collections hold, path by path: types, missing, null; against the models that read them");
@@ -672,7 +718,7 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
     } finish_bar{printer};
 
     if (*status_cmd) return print_status(runner, options->json);
-    if (*check_cmd) return run_check(runner, models, *options);
+    if (*check_cmd) return run_check(database, runner, models, *options);
     if (*analyze_cmd) return run_analyze(database, models, *options, *printer);
     if (*generate_cmd) return run_generate(database, models, *options);
     if (*history_cmd) return print_history(runner, options->json);

@@ -222,6 +222,11 @@ TEST_F(MigrateCli, GenerateWritesTheMigrationThatUpAppliesAndCheckThenAccepts) {
   ASSERT_EQ(with_models("1", "up").exit_code, 0);
   ASSERT_EQ(with_models("1", "check").exit_code, 0);
 
+  ProcessRun destructive = with_models("2", "check");
+  EXPECT_EQ(destructive.exit_code, 4) << "the models differ, and their migration drops duplicates: " << destructive.both();
+  EXPECT_NE(destructive.output.find("models: the migration for them drops data (generate needs --accept-destructive)"),
+            std::string::npos) << destructive.both();
+
   ProcessRun refused = with_models("2", "generate 'accounts v2'");
   EXPECT_EQ(refused.exit_code, 4) << refused.both();
   EXPECT_NE(refused.errors.find("refusing to write a migration that drops data without --accept-destructive"),
@@ -242,8 +247,17 @@ TEST_F(MigrateCli, GenerateWritesTheMigrationThatUpAppliesAndCheckThenAccepts) {
   ASSERT_EQ(up.exit_code, 0) << up.both();
   EXPECT_EQ(db.collection("accounts").count_documents(from_json(R"({"status": "active"})")), 2);
   EXPECT_EQ(db.collection("accounts_quarantine").count_documents({}), 1);
-  ProcessRun clean = with_models("2", "check");
+  ProcessRun clean = with_models("2", "check --data");
   EXPECT_EQ(clean.exit_code, 0) << clean.both();
+  EXPECT_NE(clean.output.find("data: the models load every stored document"), std::string::npos) << clean.both();
+  // A document the application's old version still writes: an age the model refuses.
+  db.collection("accounts").insert_one(from_json(R"({"email": "c@x", "age": "old", "status": "active"})"));
+  EXPECT_EQ(with_models("2", "check").exit_code, 0) << "without --data the data is not read";
+  ProcessRun data = with_models("2", "check --data");
+  EXPECT_EQ(data.exit_code, 3) << data.both();
+  EXPECT_NE(data.output.find("data: accounts (model accounts): 1 of 3 documents refused: age 1"), std::string::npos)
+      << data.both();
+  EXPECT_EQ(with_models("2", "check --data --max-refused 0.5").exit_code, 0);
   ProcessRun again = with_models("2", "generate 'nothing'");
   EXPECT_EQ(again.exit_code, 0) << again.both();
   EXPECT_NE(again.output.find("nothing changed since"), std::string::npos) << again.both();
