@@ -72,6 +72,61 @@ inline auto define_schema(model::SchemaTag<Person>) {
 }
 }  // namespace g3
 
+// Seed 000's "Migration Script for Version Upgrade": created_date -> created_at, modified_date
+// -> updated_at, and is_active, a new field with a default; plus a nested field with a default
+// and one inside an array, which no built-in operation reaches.
+namespace users_v1 {
+using namespace mongo_orm;
+struct Address {
+  std::string city;
+};
+inline auto define_schema(model::SchemaTag<Address>) { return model::schema<Address>().field(&Address::city, "city"); }
+struct User {
+  std::string id;
+  bson::DateTime created_date;
+  bson::DateTime modified_date;
+  Address address;
+  std::vector<Address> previous;
+};
+inline auto define_schema(model::SchemaTag<User>) {
+  return model::schema<User>("users")
+      .id(&User::id)
+      .field(&User::created_date, "created_date")
+      .field(&User::modified_date, "modified_date")
+      .field(&User::address, "address")
+      .field(&User::previous, "previous");
+}
+}  // namespace users_v1
+
+namespace users_v2 {
+using namespace mongo_orm;
+struct Address {
+  std::string city;
+  std::string country;
+};
+inline auto define_schema(model::SchemaTag<Address>) {
+  return model::schema<Address>().field(&Address::city, "city").field(&Address::country, "country",
+                                                                      model::default_value(std::string("unknown")));
+}
+struct User {
+  std::string id;
+  bson::DateTime created_at;
+  bson::DateTime updated_at;
+  bool is_active = true;
+  Address address;
+  std::vector<Address> previous;
+};
+inline auto define_schema(model::SchemaTag<User>) {
+  return model::schema<User>("users")
+      .id(&User::id)
+      .field(&User::created_at, "created_at", model::renamed_from("created_date"))
+      .field(&User::updated_at, "updated_at", model::renamed_from("modified_date"))
+      .field(&User::is_active, "is_active", model::default_value(true))
+      .field(&User::address, "address")
+      .field(&User::previous, "previous");
+}
+}  // namespace users_v2
+
 namespace mongo_orm::autogen {
 namespace {
 
@@ -181,6 +236,32 @@ TEST_F(GenerateTest, AnUndeclaredRenameIsSuggestedNeverGuessed) {
   GeneratedMigration confirmed = generated(before, after, {.renames = {{"people", "email_address", "email"}}});
   EXPECT_EQ(ops_of(confirmed), std::vector<std::string>{"rename_field needs data migration"});
   EXPECT_TRUE(confirmed.warnings.empty());
+}
+
+TEST_F(GenerateTest, SeedZeroVersionUpgradeRenamesBackfillsAndReachesNestedPaths) {
+  load("users", {R"({"_id": "1", "created_date": {"$date": "2023-01-01T00:00:00Z"}, "modified_date": {"$date": "2023-02-01T00:00:00Z"},
+                     "address": {"city": "Oslo"}, "previous": [{"city": "Rome"}]})",
+                 R"({"_id": "2", "created_date": {"$date": "2023-03-01T00:00:00Z"}, "modified_date": {"$date": "2023-03-02T00:00:00Z"},
+                     "is_active": false, "address": {"city": "Lima", "country": "PE"}, "previous": []})"});
+  migrate::ModelSet before, after;
+  before.add<users_v1::User>();
+  after.add<users_v2::User>();
+  GeneratedMigration m = generated(before, after);
+  EXPECT_EQ(ops_of(m), (std::vector<std::string>{"rename_field needs data migration", "rename_field needs data migration",
+                                                 "add_field safe", "add_field safe"}));
+  ASSERT_EQ(m.warnings.size(), 1u);
+  EXPECT_NE(m.warnings[0].find("previous[].country lies inside an array or a map"), std::string::npos) << m.warnings[0];
+  migrate::Runner runner(db, as_file(m));
+  runner.up();
+  EXPECT_EQ(count("users", R"({"created_at": {"$date": "2023-01-01T00:00:00Z"}, "updated_at": {"$exists": true}})"), 1);
+  EXPECT_EQ(count("users", R"({"created_date": {"$exists": true}})"), 0);
+  EXPECT_EQ(count("users", R"({"is_active": true})"), 1);
+  EXPECT_EQ(count("users", R"({"is_active": false})"), 1) << "a stored value is left alone";
+  EXPECT_EQ(count("users", R"({"address.country": "unknown"})"), 1);
+  EXPECT_EQ(count("users", R"({"address.country": "PE"})"), 1);
+  EXPECT_TRUE(migrate::verify(db, after).ok());
+  runner.down({.all = true});
+  EXPECT_EQ(count("users", R"({"created_date": {"$exists": true}, "is_active": {"$exists": false}})"), 1);
 }
 
 TEST_F(GenerateTest, AnUnchangedModelPlansNothingIndexesIncluded) {
