@@ -3,6 +3,7 @@
 
 #include "mongo_orm/autogen/analyze.hpp"
 #include "mongo_orm/autogen/diff.hpp"
+#include "mongo_orm/autogen/generate.hpp"
 #include "mongo_orm/autogen/snapshot.hpp"
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/bson/document.hpp"
