@@ -93,15 +93,6 @@ std::size_t common_run(const std::string& a, const std::string& b) {
   return best;
 }
 
-std::string index_text(const model::IndexSpec& index) {
-  std::string out = json(index.keys);
-  if (index.options.unique) out += " unique";
-  if (index.options.sparse) out += " sparse";
-  if (index.options.partial_filter) out += " partial " + json(*index.options.partial_filter);
-  if (index.options.expire_after_seconds) out += " expireAfterSeconds " + std::to_string(*index.options.expire_after_seconds);
-  return out;
-}
-
 class ModelDiff {
  public:
   ModelDiff(const DescribedModel& before, const DescribedModel& after, std::vector<Change>& out)
@@ -238,14 +229,14 @@ class ModelDiff {
     for (const auto& [name, index] : new_indexes) {
       auto old = old_indexes.find(name);
       if (old == old_indexes.end()) {
-        add(ChangeKind::index_added, name, "", index_text(*index));
-      } else if (index_text(*old->second) != index_text(*index)) {
-        add(ChangeKind::index_changed, name, index_text(*old->second), index_text(*index),
+        add(ChangeKind::index_added, name, "", model::index_summary(*index));
+      } else if (model::index_summary(*old->second) != model::index_summary(*index)) {
+        add(ChangeKind::index_changed, name, model::index_summary(*old->second), model::index_summary(*index),
             "an index cannot be changed in place: the old one is dropped once the new one is built");
       }
     }
     for (const auto& [name, index] : old_indexes) {
-      if (!new_indexes.contains(name)) add(ChangeKind::index_removed, name, index_text(*index), "");
+      if (!new_indexes.contains(name)) add(ChangeKind::index_removed, name, model::index_summary(*index), "");
     }
   }
 

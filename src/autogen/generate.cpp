@@ -298,6 +298,15 @@ class Generator {
     std::string name = model::index_name(index);
     std::string key = c.collection + "\n" + name;
     if (!indexes_.insert(key).second) return;  // declared by each class of a hierarchy
+    std::string lacking = index.options.partial_filter && !capabilities_.partial_indexes ? "partial indexes"
+                          : index.options.expire_after_seconds && !capabilities_.ttl_indexes ? "TTL indexes"
+                          : index.options.sparse && !capabilities_.sparse_indexes ? "sparse indexes"
+                                                                                  : "";
+    if (!lacking.empty()) {
+      warn(c.model + ": index " + name + " (" + model::index_summary(index) + ") needs " + lacking +
+           ", which this server does not have: no step planned, as it would build another index than declared");
+      return;
+    }
     if (index.options.unique) {
       migrate::Estimate e =
           migrate::ops::dedupe_for_unique(c.collection, keys_before_renames(c.collection, index.keys), {.index_name = name})
@@ -325,6 +334,31 @@ class Generator {
     plan(index_creates, std::move(op), why, Safety::safe);
   }
 
+
+ public:
+  // The declared indexes of every model against the server's (keys in order, directions as
+  // numbers, options with their defaults): one missing is created, one that differs is reported;
+  // indexes no model declares are never touched.
+  void server_indexes(const std::vector<DescribedModel>& after) {
+    for (const DescribedModel& m : after) {
+      const model::ModelDescription& d = m.description;
+      if (d.indexes.empty() || !database_.has_collection(d.collection)) continue;
+      model::IndexDiff drift = model::diff_indexes(database_.collection(d.collection), d.indexes);
+      for (const model::IndexSpec& index : drift.missing) {
+        Change c{ChangeKind::index_added, m.name, d.collection, model::index_name(index), "", model::index_summary(index), ""};
+        create(c, index, m.name + " declares the index " + c.path + " (" + c.to + "), which the server does not have");
+      }
+      for (const auto& changed : drift.changed) {
+        std::string name = model::index_name(changed.declared);
+        if (!differing_.insert(d.collection + "\n" + name).second || indexes_.contains(d.collection + "\n" + name)) continue;
+        warn(m.name + ": index " + name + " on the server differs from its declaration (" + changed.difference +
+             "): no step planned; if the declaration is right, drop the server's (drop_index) and generate again");
+      }
+    }
+  }
+
+
+ private:
   void drop_index(const std::string& collection, const std::string& name, const std::string& why, Order order) {
     bson::Builder op;
     op.append("op", "drop_index").append("collection", collection).append("name", name);
@@ -347,7 +381,8 @@ class Generator {
   const Capabilities& capabilities_;
   std::map<std::string, const model::ModelDescription*> models_;
   std::map<std::string, std::vector<std::string>> planned_chains_;
-  std::set<std::string> indexes_;
+  std::set<std::string> indexes_;    // collection + name of the indexes a step creates
+  std::set<std::string> differing_;  // collection + name of the indexes reported as differing
   std::map<std::string, std::map<std::string, std::string>> renamed_;  // collection -> new name -> old
   std::vector<PlannedStep> planned_[orders];
   GeneratedMigration out_;
@@ -359,6 +394,7 @@ GeneratedMigration generate(const Database& database, const std::vector<Change>&
                             const std::vector<DescribedModel>& after, const GenerateOptions& options) {
   Generator generator(database, after, options);
   for (const Change& c : changes) generator.add(c);
+  generator.server_indexes(after);
   return generator.finish();
 }
 

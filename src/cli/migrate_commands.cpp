@@ -472,15 +472,26 @@ int run_generate(const Database& database, const migrate::ModelSet& models, cons
   }
   std::vector<autogen::DescribedModel> current = autogen::describe_models(models);
   std::vector<autogen::Change> changes = autogen::diff(read_snapshot_file(file), current, diff_options);
-  if (changes.empty()) {
+  // Even with the models as the snapshot says, the server may lack an index they declare.
+  autogen::GeneratedMigration generated = autogen::generate(database, changes, current, {.tolerance = options.tolerance});
+  if (generated.steps.empty()) {
+    if (!changes.empty()) autogen::write_snapshot(file, models);
     if (options.json) {
-      std::cout << bson::to_relaxed_json(bson::Builder{}.append("written", bson::Null{}).view()) << "\n";
+      bson::Builder out;
+      out.append("written", bson::Null{}).append("snapshot", changes.empty() ? "" : file.string());
+      out.append("warnings", [&](bson::ArrayBuilder& list) { for (const auto& w : generated.warnings) list.append(w); });
+      std::cout << bson::to_relaxed_json(out.view()) << "\n";
+    } else if (changes.empty()) {
+      std::cout << "nothing changed since " << file.string() << ", and the server has every declared index: no migration written\n";
     } else {
-      std::cout << "nothing changed since " << file.string() << ": no migration written\n";
+      std::cout << "no change since " << file.string() << " needs a step: no migration written; brought the snapshot up "
+                << "to the models\n";
+    }
+    for (const auto& warning : generated.warnings) {
+      if (!options.json) std::cout << "  warning: " << warning << "\n";
     }
     return exit_ok;
   }
-  autogen::GeneratedMigration generated = autogen::generate(database, changes, current, {.tolerance = options.tolerance});
   auto print_steps = [&](std::ostream& out) {
     for (const auto& step : generated.steps) {
       out << "  [" << autogen::to_string(step.safety) << "] " << step.operation["op"].as_string() << ": "

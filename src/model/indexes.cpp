@@ -87,6 +87,15 @@ std::string index_name(const IndexSpec& spec) {
   return spec.options.name.empty() ? default_index_name(spec.keys) : spec.options.name;
 }
 
+std::string index_summary(const IndexSpec& spec) {
+  std::string out = bson::to_relaxed_json(spec.keys);
+  if (spec.options.unique) out += " unique";
+  if (spec.options.sparse) out += " sparse";
+  if (spec.options.partial_filter) out += " partial " + bson::to_relaxed_json(*spec.options.partial_filter);
+  if (spec.options.expire_after_seconds) out += " expireAfterSeconds " + std::to_string(*spec.options.expire_after_seconds);
+  return out;
+}
+
 IndexDiff diff_indexes(const Collection& collection, const std::vector<IndexSpec>& declared) {
   std::vector<bson::Document> existing = collection.list_indexes();
   IndexDiff diff;

@@ -25,6 +25,9 @@ struct IndexDiff {
 // The declared name, or the one MongoDB derives from the keys.
 std::string index_name(const IndexSpec& spec);
 
+// The keys and the options set, on one line: `{ "email" : 1 } unique`.
+std::string index_summary(const IndexSpec& spec);
+
 IndexDiff diff_indexes(const Collection& collection, const std::vector<IndexSpec>& declared);
 
 // Creates the declared indexes that are missing and returns their names; creates nothing and
