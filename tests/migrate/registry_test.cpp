@@ -157,3 +157,22 @@ TEST(Migration, ReversibleOnlyWithADownAndNotMarkedIrreversible) {
 
 }  // namespace
 }  // namespace mongo_orm::migrate
+
+namespace mongo_orm::migrate {
+namespace {
+
+// What a batch retries: connection losses, MongoDB's transient codes and labels, and FerretDB's
+// answer to a command cut short by its shutdown; never a refusal.
+TEST(IsTransient, ConnectionLossesShutdownsAndRetryableLabelsButNoRefusal) {
+  EXPECT_TRUE(is_transient(ConnectionError("socket error")));
+  EXPECT_TRUE(is_transient(CommandError("interrupted at shutdown", 11600, "InterruptedAtShutdown", {}, {})));
+  EXPECT_TRUE(is_transient(CommandError("x", 2, "BadValue", {"RetryableWriteError"}, {})));
+  EXPECT_TRUE(is_transient(CommandError("[msg_update.go:133 handler.(*Handler).updateDocument] context canceled after delay",
+                                        1, "InternalError", {}, {})));
+  EXPECT_FALSE(is_transient(CommandError("E11000 duplicate key error", 1, "InternalError", {}, {})));
+  EXPECT_FALSE(is_transient(CommandError("bad value", 2, "BadValue", {}, {})));
+  EXPECT_FALSE(is_transient(InvalidRequestError("no")));
+}
+
+}  // namespace
+}  // namespace mongo_orm::migrate

@@ -51,7 +51,8 @@ struct BatchOptions {
 };
 
 // Whether an error is worth trying again: a lost or refused connection, or a server error
-// with a transient code or label.
+// with a transient code or label (FerretDB stopping: code 1, "context canceled", as MongoDB's
+// InterruptedAtShutdown).
 bool is_transient(const std::exception& error) noexcept;
 
 // What one operation did (recorded in the changelog) or, in a plan, would do.

@@ -34,7 +34,13 @@ bool is_transient(const std::exception& error) noexcept {
   }
   static constexpr int32_t transient_codes[] = {6,     7,     89,    91,    189,   262,  9001,
                                                 10107, 11600, 11602, 13435, 13436, 50};
-  return std::find(std::begin(transient_codes), std::end(transient_codes), command->code()) != std::end(transient_codes);
+  if (std::find(std::begin(transient_codes), std::end(transient_codes), command->code()) != std::end(transient_codes)) {
+    return true;
+  }
+  // FerretDB stopping answers a command it was running with code 1 and "context canceled" where
+  // MongoDB answers InterruptedAtShutdown (11600): the command was cut short, not refused.
+  constexpr int32_t internal_error = 1;
+  return command->code() == internal_error && std::string_view(command->what()).find("context canceled") != std::string_view::npos;
 }
 
 std::string StepContext::backup_collection(const Operation& operation) const {
