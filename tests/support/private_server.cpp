@@ -38,13 +38,14 @@ bool PrivateServer::available() {
   return std::filesystem::exists(script) && std::filesystem::exists(script.parent_path() / "mongo-orm-ferretdb");
 }
 
-PrivateServer::PrivateServer() {
+PrivateServer::PrivateServer(std::chrono::milliseconds socket_timeout) {
   std::string pattern = (std::filesystem::temp_directory_path() / "mongo_orm_server_XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a home for a private server");
   home_ = pattern;
   port_ = free_port();
   uri_ = "mongodb://127.0.0.1:" + std::to_string(port_) +
-         "/?serverSelectionTimeoutMS=1500&connectTimeoutMS=1500&socketTimeoutMS=5000";
+         "/?serverSelectionTimeoutMS=1500&connectTimeoutMS=1500&socketTimeoutMS=" +
+         std::to_string(socket_timeout.count());
 }
 
 PrivateServer::~PrivateServer() {

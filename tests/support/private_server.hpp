@@ -3,6 +3,7 @@
 // touching the suite's.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "support/server.hpp"
@@ -14,8 +15,10 @@ class PrivateServer {
   // Whether the server program was built beside the script (MONGO_ORM_BUILD_SERVER); a test
   // skips without it.
   static bool available();
-  // Picks a free port and a fresh home; `start` starts it.
-  PrivateServer();
+  // Picks a free port and a fresh home; `start` starts it. A command that has not been answered
+  // within `socket_timeout` fails: short, so that a stopped server is noticed in seconds; a test
+  // that loads the server on purpose gives its slowest answers longer.
+  explicit PrivateServer(std::chrono::milliseconds socket_timeout = std::chrono::seconds(5));
   // Stops it and removes its home.
   ~PrivateServer();
   PrivateServer(const PrivateServer&) = delete;
@@ -23,7 +26,7 @@ class PrivateServer {
 
   ProcessRun start() const { return control("start"); }
   ProcessRun stop() const { return control("stop"); }
-  // Its URI, with short timeouts so that a stopped server is noticed in seconds.
+  // Its URI, with short timeouts (see the constructor).
   const std::string& uri() const noexcept { return uri_; }
   const std::string& home() const noexcept { return home_; }
 
