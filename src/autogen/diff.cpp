@@ -17,6 +17,7 @@ std::string_view to_string(ChangeKind kind) noexcept {
     case ChangeKind::model_added: return "model added";
     case ChangeKind::model_removed: return "model removed";
     case ChangeKind::class_moved: return "class moved";
+    case ChangeKind::class_remapped: return "class remapped";
     case ChangeKind::collection_changed: return "collection changed";
     case ChangeKind::unknown_fields_changed: return "unknown fields changed";
     case ChangeKind::schema_version_changed: return "schema version changed";
@@ -255,11 +256,33 @@ std::vector<Change> diff(const std::vector<DescribedModel>& before, const std::v
   std::map<std::string, const DescribedModel*> old_models, new_models;
   for (const auto& m : before) old_models[m.name] = &m;
   for (const auto& m : after) new_models[m.name] = &m;
+  // Declared class mappings: the old class's documents (some of them) become the new class.
+  std::map<std::string, std::vector<const ClassMapping*>> mapped_to;  // new name -> its mappings
+  std::set<std::string> moved;                                        // old names accounted for
+  for (const ClassMapping& m : options.classes) {
+    auto old = old_models.find(m.from);
+    auto now = new_models.find(m.to);
+    auto refuse = [&](const std::string& why) {
+      throw InvalidRequestError("the class mapping " + m.from + " -> " + m.to + ": " + why);
+    };
+    if (old == old_models.end() || old->second->description.class_chain.empty()) {
+      refuse(m.from + " is no class of a hierarchy in the snapshot");
+    }
+    if (now == new_models.end() || now->second->description.class_chain.empty()) {
+      refuse(m.to + " is no class of a hierarchy among the models");
+    }
+    if (old->second->description.collection != now->second->description.collection) {
+      refuse("they are stored in different collections (" + old->second->description.collection + ", " +
+             now->second->description.collection + "); remap_class moves no document between collections");
+    }
+    if (m.from == m.to) refuse("a class mapped to itself changes nothing");
+    mapped_to[m.to].push_back(&m);
+    if (!new_models.contains(m.from)) moved.insert(m.from);
+  }
   // A class that left one parent for another in the same collection: the same class, moved.
   std::map<std::string, const DescribedModel*> moved_from;  // new name -> old model
-  std::set<std::string> moved;                              // old names
   for (const auto& [name, m] : new_models) {
-    if (old_models.contains(name) || m->description.class_chain.empty()) continue;
+    if (old_models.contains(name) || mapped_to.contains(name) || m->description.class_chain.empty()) continue;
     for (const auto& [old_name, old] : old_models) {
       if (new_models.contains(old_name) || moved.contains(old_name) || old->description.class_chain.empty()) continue;
       if (old->description.collection == m->description.collection &&
@@ -274,12 +297,26 @@ std::vector<Change> diff(const std::vector<DescribedModel>& before, const std::v
   for (const auto& [name, m] : old_models) names.insert(name);
   for (const auto& [name, m] : new_models) names.insert(name);
   std::vector<Change> changes;
+  // The mappings first, in the order declared: each takes the documents the ones before left.
+  for (const ClassMapping& m : options.classes) {
+    std::string where = m.filter.empty() ? "all of them" : "those matching " + bson::to_relaxed_json(m.filter.view());
+    changes.push_back({ChangeKind::class_remapped, m.to, new_models.at(m.to)->description.collection, "", m.from, m.to,
+                       "declared: documents stored with _cls " + m.from + ", " + where, m.filter});
+  }
   for (const std::string& name : names) {
     auto old = old_models.find(name);
     auto now = new_models.find(name);
+    auto mappings = mapped_to.find(name);
+    if (mappings != mapped_to.end() && old == old_models.end()) {
+      // A new class's fields against those of the classes its documents were stored as.
+      std::set<std::string> compared;
+      for (const ClassMapping* m : mappings->second) {
+        if (compared.insert(m->from).second) ModelDiff(*old_models.at(m->from), *now->second, changes).run(options);
+      }
+    }
     if (old != old_models.end() && now != new_models.end()) {
       ModelDiff(*old->second, *now->second, changes).run(options);
-    } else if (now != new_models.end()) {
+    } else if (now != new_models.end() && mappings == mapped_to.end()) {
       const model::ModelDescription& d = now->second->description;
       if (auto from = moved_from.find(name); from != moved_from.end()) {
         changes.push_back({ChangeKind::class_moved, name, d.collection, "", from->second->name, name,
@@ -288,7 +325,7 @@ std::vector<Change> diff(const std::vector<DescribedModel>& before, const std::v
       } else {
         changes.push_back({ChangeKind::model_added, name, d.collection, "", "", d.collection, ""});
       }
-    } else if (!moved.contains(name)) {
+    } else if (now == new_models.end() && !moved.contains(name)) {
       const model::ModelDescription& d = old->second->description;
       changes.push_back({ChangeKind::model_removed, name, d.collection, "", d.collection, "",
                          d.class_chain.empty() ? "its documents stay in " + d.collection
@@ -309,7 +346,8 @@ std::string to_text(const Change& c) {
     case ChangeKind::index_removed: out += ": " + c.path + " (" + c.from + ")"; break;
     case ChangeKind::field_renamed:
     case ChangeKind::rename_suggested:
-    case ChangeKind::class_moved: out += ": " + c.from + " -> " + c.to; break;
+    case ChangeKind::class_moved:
+    case ChangeKind::class_remapped: out += ": " + c.from + " -> " + c.to; break;
     default:
       if (!c.path.empty()) out += ": " + c.path;
       out += ": " + (c.from.empty() ? std::string("(none)") : c.from) + " -> " + (c.to.empty() ? std::string("(none)") : c.to);
@@ -325,6 +363,7 @@ bson::Document to_document(const std::vector<Change>& changes) {
       list.append([&](bson::Builder& d) {
         d.append("kind", to_string(c.kind)).append("model", c.model).append("collection", c.collection);
         d.append("path", c.path).append("from", c.from).append("to", c.to).append("note", c.note);
+        if (c.kind == ChangeKind::class_remapped) d.append("filter", c.filter.view());
       });
     }
   });

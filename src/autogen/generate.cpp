@@ -83,7 +83,8 @@ class Generator {
   void add(const Change& c) {
     switch (c.kind) {
       case ChangeKind::collection_changed: rename_collection(c); break;
-      case ChangeKind::class_moved: remap_class(c); break;
+      case ChangeKind::class_moved:
+      case ChangeKind::class_remapped: remap_class(c); break;
       case ChangeKind::field_renamed: rename_field(c); break;
       case ChangeKind::field_added: add_field(c); break;
       case ChangeKind::field_retyped: convert(c); break;
@@ -129,6 +130,22 @@ class Generator {
       });
     }).extract();
   }
+  // The documents of `c`'s class before the migration runs: as class_filter, and those the
+  // migration's class mappings bring into it. What is counted for a step that runs after them.
+  bson::Document class_filter_before(const Change& c) const {
+    bson::Document filter = class_filter(c);
+    const model::ModelDescription* d = model(c);
+    auto remaps = remaps_.find(c.collection);
+    if (filter.empty() || remaps == remaps_.end()) return filter;
+    std::vector<const bson::Document*> alternatives{&filter};
+    for (const Remap& r : remaps->second) {
+      if (r.to == d->class_chain || r.to.starts_with(d->class_chain + ".")) alternatives.push_back(&r.taken);
+    }
+    if (alternatives.size() == 1) return filter;
+    return bson::Builder{}.append("$or", [&](bson::ArrayBuilder& any) {
+      for (const bson::Document* a : alternatives) any.append(a->view());
+    }).extract();
+  }
   // Whether a class above `c`'s in its hierarchy planned the same change (its documents include these).
   bool covered(const Change& c) {
     const model::ModelDescription* d = model(c);
@@ -163,12 +180,29 @@ class Generator {
   }
 
   void remap_class(const Change& c) {
-    bson::Document filter = bson::Builder{}.append("_cls", c.from).extract();
-    int64_t n = count(c.collection, filter, "documents of class " + c.from);
+    bson::Document filter = both(bson::Builder{}.append("_cls", c.from).extract(), c.filter);
+    // The documents it takes: those earlier mappings of the same class left.
+    std::vector<Remap>& earlier = remaps_[c.collection];
+    bson::Document taken = filter;
+    bson::Builder others;
+    int earlier_filters = 0;
+    others.append("$nor", [&](bson::ArrayBuilder& nor) {
+      for (const Remap& r : earlier) {
+        if (r.from == c.from) {
+          nor.append(r.filter.view());
+          ++earlier_filters;
+        }
+      }
+    });
+    if (earlier_filters > 0) taken = both(filter, others.extract());
+    int64_t n = count(c.collection, taken, "documents of class " + c.from + (c.filter.empty() ? "" : " matching the mapping's filter"));
+    earlier.push_back({c.from, c.to, filter, taken});
     bson::Builder op;
     op.append("op", "remap_class").append("collection", c.collection).append("filter", filter.view()).append("class", c.to);
-    plan(classes, std::move(op), "class " + c.from + " moved to " + c.to + "; " + count_of(n, "document") + " stored as " + c.from,
-         Safety::needs_data_migration);
+    std::string what = c.kind == ChangeKind::class_moved ? "class " + c.from + " moved to " + c.to
+                                                         : "class " + c.from + " mapped to " + c.to + " (declared" +
+                                                               (c.filter.empty() ? "" : ", where " + bson::to_relaxed_json(c.filter.view())) + ")";
+    plan(classes, std::move(op), what + "; " + count_of(n, "document") + " stored as " + c.from, Safety::needs_data_migration);
   }
 
   bool unreachable(const Change& c, const std::string& path) {
@@ -180,8 +214,9 @@ class Generator {
   void rename_field(const Change& c) {
     if (unreachable(c, c.from) || covered(c)) return;
     bson::Document filter = class_filter(c);
-    int64_t n = count(c.collection, both(filter, exists(c.from, true)), "documents holding " + c.from);
-    int64_t clash = count(c.collection, both(filter, both(exists(c.from, true), exists(c.to, true))),
+    bson::Document before = class_filter_before(c);
+    int64_t n = count(c.collection, both(before, exists(c.from, true)), "documents holding " + c.from);
+    int64_t clash = count(c.collection, both(before, both(exists(c.from, true), exists(c.to, true))),
                           "documents holding both " + c.from + " and " + c.to);
     bson::Builder op;
     op.append("op", "rename_field").append("collection", c.collection).append("from", c.from).append("to", c.to);
@@ -215,14 +250,14 @@ class Generator {
         warn(to_text(c) + ": its default is a factory, whose value a migration file cannot hold; documents without it "
                           "get one as they are read, or write the step by hand");
       } else if (required && reachable(c.path)) {
-        int64_t n = count(c.collection, both(class_filter(c), exists(c.path, false)), "documents missing " + c.path);
+        int64_t n = count(c.collection, both(class_filter_before(c), exists(c.path, false)), "documents missing " + c.path);
         if (n > 0) warn(to_text(c) + ": required, with no default, and " + count_of(n, "document") + " lack it: give them a value");
       }
       return;
     }
     if (unreachable(c, c.path) || covered(c)) return;
     bson::Document filter = class_filter(c);
-    int64_t n = count(c.collection, both(filter, exists(c.path, false)), "documents missing " + c.path);
+    int64_t n = count(c.collection, both(class_filter_before(c), exists(c.path, false)), "documents missing " + c.path);
     bson::Builder op;
     op.append("op", "add_field").append("collection", c.collection).append("field", c.path).append("value", *value);
     if (!filter.empty()) op.append("filter", filter.view());
@@ -243,9 +278,9 @@ class Generator {
     bson::Document other_type = bson::Builder{}.append(c.path, [&](bson::Builder& f) {
       f.append("$exists", true).append("$not", [&](bson::Builder& n) { n.append("$type", bson::type_name(*target)); });
     }).extract();
-    int64_t n = count(c.collection, both(filter, other_type), "documents whose " + c.path + " is not " + c.to);
+    int64_t n = count(c.collection, both(class_filter_before(c), other_type), "documents whose " + c.path + " is not " + c.to);
     migrate::ops::ConvertOptions options;
-    options.filter = filter;
+    options.filter = class_filter_before(c);
     migrate::Estimate e = migrate::ops::convert_type(c.collection, c.path, *target, options)->estimate(context());
     bson::Builder op;
     op.append("op", "convert_type").append("collection", c.collection).append("field", c.path).append("to", c.to);
@@ -263,7 +298,7 @@ class Generator {
   void remove_field(const Change& c) {
     if (unreachable(c, c.path) || covered(c)) return;
     bson::Document filter = class_filter(c);
-    int64_t n = count(c.collection, both(filter, exists(c.path, true)), "documents holding " + c.path);
+    int64_t n = count(c.collection, both(class_filter_before(c), exists(c.path, true)), "documents holding " + c.path);
     bson::Builder op;
     op.append("op", "remove_field").append("collection", c.collection).append("field", c.path);
     if (!filter.empty()) op.append("filter", filter.view());
@@ -358,6 +393,28 @@ class Generator {
   }
 
 
+
+  // The documents of a class no model reads now that none of its mappings takes.
+  void mapped_classes_left() {
+    for (const auto& [collection, remaps] : remaps_) {
+      std::set<std::string> done;
+      for (const Remap& r : remaps) {
+        if (models_.contains(r.from) || !done.insert(r.from).second) continue;
+        bson::Builder left;
+        left.append("_cls", r.from).append("$nor", [&](bson::ArrayBuilder& nor) {
+          for (const Remap& other : remaps) {
+            if (other.from == r.from) nor.append(other.filter.view());
+          }
+        });
+        int64_t n = count(collection, left.extract(), "documents of class " + r.from + " no mapping takes");
+        if (n > 0) {
+          warn(r.from + ": no model reads this class now, and " + count_of(n, "document") + " in " + collection +
+               " match none of its mappings: map them too, or remove them, by hand");
+        }
+      }
+    }
+  }
+
  private:
   void drop_index(const std::string& collection, const std::string& name, const std::string& why, Order order) {
     bson::Builder op;
@@ -381,6 +438,12 @@ class Generator {
   const Capabilities& capabilities_;
   std::map<std::string, const model::ModelDescription*> models_;
   std::map<std::string, std::vector<std::string>> planned_chains_;
+  struct Remap {
+    std::string from, to;
+    bson::Document filter;  // as the step runs: {_cls: from, ...}
+    bson::Document taken;   // what it takes, counted before the migration runs
+  };
+  std::map<std::string, std::vector<Remap>> remaps_;  // collection -> class mappings, in order
   std::set<std::string> indexes_;    // collection + name of the indexes a step creates
   std::set<std::string> differing_;  // collection + name of the indexes reported as differing
   std::map<std::string, std::map<std::string, std::string>> renamed_;  // collection -> new name -> old
@@ -394,6 +457,7 @@ GeneratedMigration generate(const Database& database, const std::vector<Change>&
                             const std::vector<DescribedModel>& after, const GenerateOptions& options) {
   Generator generator(database, after, options);
   for (const Change& c : changes) generator.add(c);
+  generator.mapped_classes_left();
   generator.server_indexes(after);
   return generator.finish();
 }

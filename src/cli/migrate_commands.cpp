@@ -60,6 +60,7 @@ struct MigrateOptions {
   std::vector<std::string> collections;
   int64_t limit = 0;
   std::vector<std::string> renames;  // MODEL:OLD=NEW
+  std::vector<std::string> class_maps;  // OLD=NEW[:FILTER]
   bool accept_destructive = false;
   double tolerance = 0.01;
   bool check_data = false;
@@ -470,6 +471,26 @@ int run_generate(const Database& database, const migrate::ModelSet& models, cons
     }
     diff_options.renames.push_back({rename.substr(0, colon), rename.substr(colon + 1, equals - colon - 1), rename.substr(equals + 1)});
   }
+  for (const std::string& mapping : options.class_maps) {
+    std::size_t equals = mapping.find('='), colon = mapping.find(':', equals == std::string::npos ? 0 : equals);
+    std::string to = mapping.substr(equals + 1, colon == std::string::npos ? std::string::npos : colon - equals - 1);
+    if (equals == std::string::npos || equals == 0 || to.empty()) {
+      std::cerr << "mongo-orm: generate: --map-class takes OLD=NEW or OLD=NEW:FILTER (Human.Jedi=Human.GoodJedi:{\"dark_side\": false}), "
+                   "not '" << printable(mapping) << "'\n";
+      return exit_usage;
+    }
+    bson::Document filter;
+    if (colon != std::string::npos) {
+      try {
+        filter = bson::from_json(mapping.substr(colon + 1));
+      } catch (const std::exception& e) {
+        std::cerr << "mongo-orm: generate: --map-class " << printable(mapping.substr(0, colon)) << ": the filter is not a JSON object: "
+                  << e.what() << "\n";
+        return exit_usage;
+      }
+    }
+    diff_options.classes.push_back({mapping.substr(0, equals), to, std::move(filter)});
+  }
   std::vector<autogen::DescribedModel> current = autogen::describe_models(models);
   std::vector<autogen::Change> changes = autogen::diff(read_snapshot_file(file), current, diff_options);
   // Even with the models as the snapshot says, the server may lack an index they declare.
@@ -654,6 +675,9 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   generate_cmd->add_option("name", options->name, "What the migration does")->required();
   generate_cmd->add_option("--file", options->snapshot_file, "Where the snapshot is");
   generate_cmd->add_option("--rename", options->renames, "Confirms a suggested rename: MODEL:OLD=NEW (repeatable)");
+  generate_cmd->add_option("--map-class", options->class_maps,
+                           "Declares that the documents of class OLD (those matching FILTER, a JSON query) are class NEW now: "
+                           "OLD=NEW[:FILTER] with full class names (repeatable, applied in order)");
   generate_cmd->add_flag("--accept-destructive", options->accept_destructive, "Write steps that drop data (exit 4 without)");
   generate_cmd->add_option("--tolerance", options->tolerance,
                            "How far the counts may move before up refuses, as a fraction (default 0.01)")

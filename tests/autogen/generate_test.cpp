@@ -330,5 +330,53 @@ TEST_F(GenerateTest, AClassNoModelReadsIsReportedWithItsDocuments) {
   EXPECT_TRUE(reported) << ::testing::PrintToString(m.warnings);
 }
 
+// Seed 002 example 2 with the mapping declared: the Jedi with dark_side false become GoodJedi,
+// those with true BadSith, and dark_side, which neither declares, is removed from both. Before,
+// GoodJedi finds nothing (the seed's surprise); after, each finds its one, the strict models
+// load every document, and the undo gives the Jedi back. A Jedi no mapping takes is reported.
+TEST_F(GenerateTest, SeedTwoJediBecomeGoodJediOrBadSithByADeclaredMapping) {
+  load("humans", {R"({"_cls": "Human.Jedi", "name": "Darth Vader", "dark_side": true, "light_saber_color": "red"})",
+                  R"({"_cls": "Human.Jedi", "name": "Obi Wan Kenobi", "dark_side": false, "light_saber_color": "blue"})",
+                  R"({"_cls": "Human", "name": "Han"})"});
+  migrate::ModelSet before, after;
+  before.add_hierarchy<v1::Humans>();
+  after.add_hierarchy<v2::Humans>();
+  DiffOptions mapping{.classes = {{"Human.Jedi", "Human.GoodJedi", from_json(R"({"dark_side": false})")},
+                                  {"Human.Jedi", "Human.BadSith", from_json(R"({"dark_side": true})")}}};
+  GeneratedMigration m = generated(before, after, mapping);
+  EXPECT_EQ(ops_of(m), (std::vector<std::string>{"remap_class needs data migration", "remap_class needs data migration",
+                                                 "remove_field destructive", "remove_field destructive"}));
+  for (const auto& w : m.warnings) EXPECT_EQ(w.find("Human.Jedi"), std::string::npos) << "every Jedi is taken: " << w;
+  for (std::size_t i : {0u, 1u}) {
+    std::string why(m.steps[i].operation["why"].as_string());
+    EXPECT_NE(why.find("1 document stored as Human.Jedi"), std::string::npos) << why;
+  }
+  std::string removal(m.steps[2].operation["why"].as_string());
+  EXPECT_NE(removal.find("1 document hold"), std::string::npos) << "counted as the documents will be once remapped: " << removal;
+  EXPECT_THROW(model::TypedCollection<v2::GoodJedi>{db}.count(), DecodeError) << "the seed's GoodJedi count of 0, refused";
+
+  migrate::Runner runner(db, as_file(m));
+  EXPECT_EQ(runner.plan().exit_code(), 1);
+  runner.up();
+  EXPECT_EQ(model::TypedCollection<v2::GoodJedi>{db}.count(), 1);
+  EXPECT_EQ(model::TypedCollection<v2::BadSith>{db}.count(), 1);
+  auto sith = model::TypedCollection<v2::BadSith>{db}.find_one(model::field(&v2::BadSith::name) == std::string("Darth Vader"));
+  ASSERT_TRUE(sith.has_value());
+  EXPECT_EQ((*sith)->light_saber_color, "red");
+  EXPECT_EQ(count("humans", R"({"dark_side": {"$exists": true}})"), 0);
+  EXPECT_TRUE(migrate::verify(db, after).ok()) << "the strict models load every document";
+  runner.down({.all = true});
+  EXPECT_EQ(count("humans", R"({"_cls": "Human.Jedi", "dark_side": true, "name": "Darth Vader"})"), 1);
+  EXPECT_EQ(count("humans", R"({"_cls": "Human.Jedi", "dark_side": false})"), 1);
+
+  load("humans", {R"({"_cls": "Human.Jedi", "name": "Grogu"})"});
+  GeneratedMigration partial = generated(before, after, mapping);
+  EXPECT_NE(::testing::PrintToString(partial.warnings)
+                .find("Human.Jedi: no model reads this class now, and 1 document in humans match none of its mappings"),
+            std::string::npos)
+      << ::testing::PrintToString(partial.warnings);
+  EXPECT_THROW(generated(before, after, {.classes = {{"Human.Sith", "Human.BadSith", {}}}}), InvalidRequestError);
+}
+
 }  // namespace
 }  // namespace mongo_orm::autogen

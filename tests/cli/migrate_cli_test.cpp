@@ -265,5 +265,35 @@ TEST_F(MigrateCli, GenerateWritesTheMigrationThatUpAppliesAndCheckThenAccepts) {
   std::filesystem::remove_all(dir);
 }
 
+// generate's declarations are checked before anything is read or written: a rename or a class
+// mapping that is malformed is a usage error naming it, and one naming what the snapshot and the
+// models do not have says so.
+TEST_F(MigrateCli, GenerateRefusesMalformedRenamesAndClassMappings) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("mongo_orm_generate_" + db.name());
+  std::filesystem::remove_all(dir);
+  auto migrate_in_dir = [&](const std::string& arguments) {
+    return testing::run_process(std::string("EXAMPLE_MODELS=1 ") + MONGO_ORM_EXAMPLE_MIGRATE + " migrate --uri '" +
+                                testing::server_uri() + "' --database " + db.name() + " --dir " + dir.string() + " " + arguments);
+  };
+  auto generate = [&](const std::string& arguments) { return migrate_in_dir("generate x " + arguments); };
+  ASSERT_EQ(migrate_in_dir("snapshot").exit_code, 0);
+  ProcessRun rename = generate("--rename accounts-email");
+  EXPECT_EQ(rename.exit_code, 2) << rename.both();
+  EXPECT_NE(rename.errors.find("--rename takes MODEL:OLD=NEW"), std::string::npos) << rename.both();
+  ProcessRun no_target = generate("--map-class Human.Jedi");
+  EXPECT_EQ(no_target.exit_code, 2) << no_target.both();
+  EXPECT_NE(no_target.errors.find("--map-class takes OLD=NEW or OLD=NEW:FILTER"), std::string::npos) << no_target.both();
+  ProcessRun bad_filter = generate("--map-class 'Human.Jedi=Human.GoodJedi:{dark_side'");
+  EXPECT_EQ(bad_filter.exit_code, 2) << bad_filter.both();
+  EXPECT_NE(bad_filter.errors.find("--map-class Human.Jedi=Human.GoodJedi: the filter is not a JSON object"), std::string::npos)
+      << bad_filter.both();
+  ProcessRun unknown = generate("--map-class 'Human.Jedi=Human.GoodJedi:{\"dark_side\": false}'");
+  EXPECT_NE(unknown.exit_code, 0) << unknown.both();
+  EXPECT_NE(unknown.errors.find("the class mapping Human.Jedi -> Human.GoodJedi: Human.Jedi is no class of a hierarchy in the snapshot"),
+            std::string::npos) << unknown.both();
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1) << "only the snapshot";
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace mongo_orm

@@ -21,6 +21,7 @@ enum class ChangeKind {
   model_added,             // a model (or a class of a hierarchy) the snapshot does not have
   model_removed,
   class_moved,             // the same class under another parent: "Human.Jedi" -> "Human.Knight.Jedi"
+  class_remapped,          // the documents of a class (those matching a filter) become another class: declared
   collection_changed,      // the model is stored in another collection now
   unknown_fields_changed,  // strict <-> preserve
   schema_version_changed,  // the version documents are written with (or where it is stored)
@@ -48,6 +49,7 @@ struct Change {
   std::string from;        // what it was: the old path of a rename, the old type, the old default as JSON
   std::string to;          // what it is now
   std::string note;        // why it is shown so, the evidence, what to do
+  bson::Document filter{};  // class_remapped: which documents of `from` (empty: all)
 };
 
 // A rename a person confirmed: in `model`, the stored path `from` is now `to`.
@@ -57,14 +59,28 @@ struct ConfirmedRename {
   std::string to;
 };
 
+// A class change a person declared (seed 002's Jedi that become GoodJedi or BadSith): the
+// documents stored as class `from` that match `filter` (all, when empty) are now class `to`.
+// Both are full class chains ("Human.Jedi"), `from` a class of the snapshot and `to` one of the
+// models, in the same collection. Several may share a `from`; they apply in order, each to the
+// documents the ones before left. The fields of `to` are compared with those of `from`, so a
+// field `to` no longer declares shows as removed from it.
+struct ClassMapping {
+  std::string from;
+  std::string to;
+  bson::Document filter{};
+};
+
 struct DiffOptions {
   std::vector<ConfirmedRename> renames{};
+  std::vector<ClassMapping> classes{};
 };
 
 // What differs from `before` (a snapshot) to `after` (the models now), model by model in name
 // order: the model's own changes, then its fields', then its indexes'. Empty when nothing
 // changed. InvalidRequestError when a confirmed rename names a path that is not one removed
-// and one added in that model.
+// and one added in that model, or a class mapping names classes the snapshot and the models do
+// not have, or classes of different collections.
 std::vector<Change> diff(const std::vector<DescribedModel>& before, const std::vector<DescribedModel>& after,
                          const DiffOptions& options = {});
 
