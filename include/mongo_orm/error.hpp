@@ -181,6 +181,18 @@ class DecodeError : public Error {
   std::string document_id_;
 };
 
+// A query asked for exactly one object (TypedQuery::one, MongoEngine's get()) found none, or
+// more than one. Names the collection and the fields queried (never their values), and for
+// MultipleFoundError the _ids of the first two.
+class NotFoundError : public Error {
+ public:
+  using Error::Error;
+};
+class MultipleFoundError : public Error {
+ public:
+  using Error::Error;
+};
+
 // A write would overwrite a change made since the object was loaded (or the stored document
 // is gone): nothing was written.
 class ConflictError : public Error {

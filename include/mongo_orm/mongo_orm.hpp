@@ -39,4 +39,5 @@
 #include "mongo_orm/model/schema.hpp"
 #include "mongo_orm/model/tracked.hpp"
 #include "mongo_orm/model/typed_collection.hpp"
+#include "mongo_orm/model/typed_query.hpp"
 #include "mongo_orm/model/update.hpp"

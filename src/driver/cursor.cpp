@@ -55,6 +55,12 @@ Cursor::Iterator Cursor::begin() {
   return current_ ? Iterator(this) : Iterator();
 }
 
+std::vector<bson::Document> Cursor::to_vector() {
+  std::vector<bson::Document> all;
+  while (auto document = next()) all.emplace_back(*document);
+  return all;
+}
+
 std::optional<bson::DocumentView> Cursor::next() {
   advance();
   return current_;

@@ -16,18 +16,27 @@ std::optional<double> number(const bson::Element& e) {
   }
 }
 
-// Same key names in the same order, with numerically equal directions.
-bool same_keys(bson::DocumentView a, bson::DocumentView b) {
+bool same_document(bson::DocumentView a, bson::DocumentView b);
+
+// Equal values, numbers by value whatever their width (1, 1.0 and NumberLong(1) are one), as
+// the server reads a key direction or a filter's operand; documents by their keys in order.
+bool same_value(const bson::Element& a, const bson::Element& b) {
+  auto na = number(a), nb = number(b);
+  if (na && nb) return *na == *nb;
+  if (a.type() != b.type()) return false;
+  if (a.type() == bson::Type::document || a.type() == bson::Type::array) {
+    auto view = [](const bson::Element& e) {
+      return e.type() == bson::Type::document ? bson::DocumentView(e.as_document()) : bson::DocumentView(e.as_array());
+    };
+    return same_document(view(a), view(b));
+  }
+  return a.to_value() == b.to_value();
+}
+
+bool same_document(bson::DocumentView a, bson::DocumentView b) {
   auto ia = a.begin(), ib = b.begin();
   for (; ia != a.end() && ib != b.end(); ++ia, ++ib) {
-    bson::Element ea = *ia, eb = *ib;
-    if (ea.key() != eb.key()) return false;
-    auto na = number(ea), nb = number(eb);
-    if (na && nb) {
-      if (*na != *nb) return false;
-    } else if (ea.type() != eb.type() || ea.to_value() != eb.to_value()) {
-      return false;
-    }
+    if ((*ia).key() != (*ib).key() || !same_value(*ia, *ib)) return false;
   }
   return ia == a.end() && ib == b.end();
 }
@@ -40,7 +49,7 @@ bool flag(bson::DocumentView index, std::string_view key) {
 std::string differences(const IndexSpec& spec, bson::DocumentView existing) {
   std::string out;
   auto note = [&](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
-  if (!same_keys(spec.keys, existing["key"].as_document())) {
+  if (!same_document(spec.keys, existing["key"].as_document())) {
     note("keys " + bson::to_relaxed_json(existing["key"].as_document()) + " on the server, " +
          bson::to_relaxed_json(spec.keys) + " declared");
   }
@@ -53,11 +62,27 @@ std::string differences(const IndexSpec& spec, bson::DocumentView existing) {
   if (server_ttl != declared_ttl) note("expireAfterSeconds differs");
   auto partial = existing.find("partialFilterExpression");
   bool same_partial = partial ? spec.options.partial_filter && partial->type() == bson::Type::document &&
-                                    bson::DocumentView(partial->as_document()) == spec.options.partial_filter->view()
+                                    same_document(partial->as_document(), spec.options.partial_filter->view())
                               : !spec.options.partial_filter;
   if (!same_partial) note("partialFilterExpression differs");
+  // No collation is declared: the server's must be the simple one (absent, or locale "simple").
+  auto collation = existing.find("collation");
+  if (collation && collation->type() == bson::Type::document) {
+    auto locale = bson::DocumentView(collation->as_document()).find("locale");
+    if (!(locale && locale->type() == bson::Type::string && locale->as_string() == "simple")) {
+      note("collation " + bson::to_relaxed_json(collation->as_document()) + " on the server, none declared");
+    }
+  }
   return out;
 }
+
+}  // namespace
+
+std::string index_differences(const IndexSpec& spec, bson::DocumentView server_index) {
+  return differences(spec, server_index);
+}
+
+namespace {
 
 IndexModel to_model(const IndexSpec& spec) {
   bson::Builder options;

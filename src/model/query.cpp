@@ -1,6 +1,7 @@
 // Filter composition and the operator filters that need no template.
 #include "mongo_orm/model/query.hpp"
 
+#include <cctype>
 
 namespace mongo_orm::model {
 
@@ -39,6 +40,23 @@ Filter operator&&(const Filter& a, const Filter& b) { return combine("$and", {&a
 Filter operator||(const Filter& a, const Filter& b) { return combine("$or", {&a, &b}); }
 Filter operator!(const Filter& a) {
   return bson::Builder{}.append("$nor", [&](bson::ArrayBuilder& list) { list.append(a.document().view()); }).extract();
+}
+
+std::string regex_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 4);
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u == 0) {
+      out += "\\x00";
+    } else if (u < 0x80 && !std::isalnum(u) && c != '_') {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 Filter all_of(const std::vector<Filter>& filters) { return combine("$and", pointers(filters)); }

@@ -91,6 +91,19 @@ TEST_F(CollectionTest, FindStreamsAcrossManyBatches) {
   EXPECT_EQ(sum, 999 * 1000 / 2);
 }
 
+// to_vector's documents own their bytes: they stay valid after the cursor moved on and is gone.
+TEST_F(CollectionTest, ToVectorKeepsOwningCopiesAcrossBatches) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 25; ++i) docs.push_back(Builder{}.append("_id", i).append("name", "user " + std::to_string(i)).extract());
+  users.insert_many(docs);
+  std::vector<Document> all = users.find({}, {.sort = bson::from_json(R"({"_id": 1})"), .batch_size = 4}).to_vector();
+  ASSERT_EQ(all.size(), 25u);
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(all[i]["name"].as_string(), "user " + std::to_string(i));
+  Cursor rest = users.find({}, {.sort = bson::from_json(R"({"_id": 1})")});
+  rest.next();
+  EXPECT_EQ(rest.to_vector().size(), 24u) << "the remaining ones";
+}
+
 TEST_F(CollectionTest, FindWithHintUsesAnIndex) {
   insert_people();
   users.create_index({from_json(R"({"city": 1})"), {}});

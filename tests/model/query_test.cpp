@@ -23,6 +23,22 @@ TEST(Query, ComparisonsUseStoredNamesAndTypedValues) {
   EXPECT_EQ(json(field(&User::nickname) != "x"), R"({ "nickname" : { "$ne" : "x" } })");
 }
 
+TEST(Query, RegexEscapeLeavesOnlyLettersDigitsAndNonAsciiBare) {
+  EXPECT_EQ(model::regex_escape("a+b (c)"), R"(a\+b\ \(c\))");
+  EXPECT_EQ(model::regex_escape(R"(^$.|?*[]{}\/)"), R"(\^\$\.\|\?\*\[\]\{\}\\\/)");
+  EXPECT_EQ(model::regex_escape("snake_case 42"), R"(snake_case\ 42)");
+  EXPECT_EQ(model::regex_escape(std::string("a\0b", 3)), R"(a\x00b)");
+  EXPECT_EQ(model::regex_escape("Grüße"), "Grüße");
+  EXPECT_EQ(json(field(&User::name).iexact("a.b")),
+            R"({ "name" : { "$regex" : "^a\\.b\\z", "$options" : "i" } })");
+}
+
+TEST(Query, SortKeysFromNestedPaths) {
+  model::SortKey key = model::desc(field(&User::address, &Address::zip));
+  EXPECT_EQ(key.path, "address.zip");
+  EXPECT_EQ(key.direction, -1);
+}
+
 TEST(Query, CombinesWithAndOrNotAndFlattens) {
   Filter f = field(&User::age) > 30 && field(&User::name).matches("^jo", "i") && field(&User::active) == true;
   EXPECT_EQ(bson::to_relaxed_json(f.document()),

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "mongo_orm/bson/document.hpp"
 #include "mongo_orm/driver/client.hpp"
@@ -51,8 +52,10 @@ class Cursor {
   // Starts (or continues) iteration. A cursor is single-pass.
   Iterator begin();
   Iterator end() noexcept { return {}; }
-  // The next document, or nullopt at the end.
+  // The next document, or nullopt at the end. The view is valid until the cursor moves on.
   std::optional<bson::DocumentView> next();
+  // Every remaining document, as owning copies: for results known to be small.
+  std::vector<bson::Document> to_vector();
 
  private:
   friend class Collection;

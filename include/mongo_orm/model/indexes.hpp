@@ -28,6 +28,13 @@ std::string index_name(const IndexSpec& spec);
 // The keys and the options set, on one line: `{ "email" : 1 } unique`.
 std::string index_summary(const IndexSpec& spec);
 
+// What differs between a declared index and one `listIndexes` returned under its name ("" when
+// they are the same index), normalised first: key order is significant and kept; numbers are
+// compared by value (a direction of 1, 1.0 or NumberLong(1), a partial filter's operands);
+// an absent unique or sparse is false; a collation the server reports must be the simple one,
+// as no model declares another.
+std::string index_differences(const IndexSpec& declared, bson::DocumentView server_index);
+
 IndexDiff diff_indexes(const Collection& collection, const std::vector<IndexSpec>& declared);
 
 // Creates the declared indexes that are missing and returns their names; creates nothing and

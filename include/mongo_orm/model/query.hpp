@@ -2,6 +2,7 @@
 //
 //   field(&User::age) > 30 && field(&User::name).matches("^jo", "i")
 //   field(&User::address, &Address::zip) == "10115"
+//   field(&User::company).icontains(text_from_a_user)   // the text matches only itself
 //
 // Comparing a field with a value of another type (or a narrowing one) does not compile. Values
 // are always encoded as values: a string from a user never becomes an operator.
@@ -35,6 +36,11 @@ class Filter {
  private:
   bson::Document document_;
 };
+
+// `text` as a regular expression that matches exactly it: every ASCII character other than a
+// letter, a digit or `_` is escaped, and a NUL is written \x00 (a pattern cannot hold one), so
+// "a+b (c)" matches "a+b (c)" and nothing else, on MongoDB's PCRE and on Go's RE2 alike.
+std::string regex_escape(std::string_view text);
 
 Filter all_of(const std::vector<Filter>& filters);   // $and
 Filter any_of(const std::vector<Filter>& filters);   // $or
@@ -123,11 +129,52 @@ class FieldPath {
   Filter exists(bool present = true) const { return detail::exists_filter(path_, present); }
   Filter has_type(bson::Type type) const { return detail::type_filter(path_, type); }
 
-  // A regular expression (server syntax; options such as "i").
+  // A regular expression (server syntax; options such as "i"). For text from a user, use the
+  // literal matches below: here "a+b" is a pattern, which finds "aab" and not "a+b".
   Filter matches(const std::string& pattern, const std::string& options = "") const
     requires std::same_as<value_type, std::string>
   {
     return detail::regex_filter(path_, pattern, options);
+  }
+  // Literal text, matched as written (regex_escape), anywhere, at the start, at the very end or
+  // as the whole value; the `i` forms ignore case. MongoEngine's name__contains,
+  // name__icontains, __startswith, __endswith, __iexact. A case-sensitive starts_with can use an
+  // index on MongoDB.
+  Filter contains(std::string_view text) const
+    requires std::same_as<value_type, std::string>
+  {
+    return detail::regex_filter(path_, regex_escape(text), "");
+  }
+  Filter icontains(std::string_view text) const
+    requires std::same_as<value_type, std::string>
+  {
+    return detail::regex_filter(path_, regex_escape(text), "i");
+  }
+  Filter starts_with(std::string_view text) const
+    requires std::same_as<value_type, std::string>
+  {
+    return detail::regex_filter(path_, "^" + regex_escape(text), "");
+  }
+  Filter istarts_with(std::string_view text) const
+    requires std::same_as<value_type, std::string>
+  {
+    return detail::regex_filter(path_, "^" + regex_escape(text), "i");
+  }
+  // \z, not $: PCRE's $ also matches before a final newline.
+  Filter ends_with(std::string_view text) const
+    requires std::same_as<value_type, std::string>
+  {
+    return detail::regex_filter(path_, regex_escape(text) + "\\z", "");
+  }
+  Filter iends_with(std::string_view text) const
+    requires std::same_as<value_type, std::string>
+  {
+    return detail::regex_filter(path_, regex_escape(text) + "\\z", "i");
+  }
+  Filter iexact(std::string_view text) const
+    requires std::same_as<value_type, std::string>
+  {
+    return detail::regex_filter(path_, "^" + regex_escape(text) + "\\z", "i");
   }
 
   // Array fields.
@@ -150,6 +197,21 @@ class FieldPath {
  private:
   std::string path_;
 };
+
+// A sort key from a field path, nested ones included: desc(field(&User::address, &Address::zip)).
+// Member pointers give one directly: asc(&User::name) (schema.hpp).
+struct SortKey {
+  std::string path;
+  int32_t direction;
+};
+template <class M>
+SortKey asc(const FieldPath<M>& field) {
+  return {field.path(), 1};
+}
+template <class M>
+SortKey desc(const FieldPath<M>& field) {
+  return {field.path(), -1};
+}
 
 // The path of a member, or of a member of a nested model: field(&User::address, &Address::zip).
 template <Model T, class M>

@@ -109,6 +109,9 @@ template <Model T>
 using TypedCursor = DecodingCursor<Tracked<T>>;
 
 template <Model T>
+class TypedQuery;
+
+template <Model T>
 class TypedCollection {
  public:
   // The collection named in the model's schema.
@@ -215,6 +218,10 @@ class TypedCollection {
     }
     return hydrate(*document);
   }
+  // A chained query over the matches of `filter` (typed_query.hpp):
+  // users.query(field(&User::age) > 30).sort(desc(&User::age)).first().
+  TypedQuery<T> query(const Filter& filter = {}) const;
+
   // Queries of a class in a hierarchy match its own and its subclasses' documents. A document
   // whose _cls names no class of the hierarchy raises DecodeError when it is reached (it might
   // be one of this class's), naming the collection, its _id, the stored value and the known
@@ -341,6 +348,7 @@ class TypedCollection {
   }
 
  private:
+  friend class TypedQuery<T>;
   template <Model Partial>
   static Partial decode_partial(bson::DocumentView document, const std::string& namespace_name) {
     Partial partial{};
@@ -541,3 +549,5 @@ class PolymorphicCollection<Hierarchy<Root, Derived...>> {
 };
 
 }  // namespace mongo_orm::model
+
+#include "mongo_orm/model/typed_query.hpp"  // TypedCollection::query
