@@ -4,8 +4,20 @@
 #include "mongo_orm/bson/json.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 
 namespace mongo_orm::model::detail {
+
+void ensure_indexes_once(const Collection& collection, const std::vector<IndexSpec>& declared) {
+  static std::mutex mutex;
+  static std::set<std::string> ensured;  // hosts and namespace
+  std::string key = collection.client().hosts() + "/" + collection.namespace_name();
+  std::lock_guard lock(mutex);  // one creation at a time; the others wait for it
+  if (ensured.contains(key)) return;
+  model::ensure_indexes(collection, declared);
+  ensured.insert(std::move(key));  // only once they exist: a failure is raised again next time
+}
 
 std::string describe_id(bson::DocumentView document) {
   auto id = document.find("_id");

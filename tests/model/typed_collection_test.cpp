@@ -41,6 +41,24 @@ Reading reading(std::string label, double value = 0, std::vector<std::vector<int
   return r;
 }
 
+// A model whose defaults are computed: a creation time and a token; its unique index is created
+// on first use (the seed's Meta.auto_create_indexes).
+struct Note {
+  bson::ObjectId id;
+  std::string text;
+  std::chrono::system_clock::time_point created_at{};
+  std::string token;
+};
+auto define_schema(model::SchemaTag<Note>) {
+  return model::schema<Note>("notes")
+      .id(&Note::id)
+      .field(&Note::text, "text")
+      .field(&Note::created_at, "created_at", model::default_factory([] { return std::chrono::system_clock::now(); }))
+      .field(&Note::token, "token", model::default_factory([] { return bson::ObjectId::generate().to_hex(); }))
+      .index({.unique = true}, model::asc(&Note::token))
+      .auto_create_indexes();
+}
+
 class TypedCollectionTest : public ServerTest {
  protected:
   TypedCollection<User> users{db};
@@ -304,6 +322,82 @@ TEST_F(TypedCollectionTest, IntegerIdsComeFromASequence) {
   EXPECT_EQ(b->id, 2);
   EXPECT_EQ(c->id, 42) << "a given id is kept";
   EXPECT_EQ((*items.get_by_id(2))->label, "b");
+}
+
+// The trap of defaults applied only by make<T>(): a struct built directly stored created_at as
+// 1970-01-01 and an empty token. Insert fills a factory default that was never set; one set on
+// purpose is kept.
+TEST_F(TypedCollectionTest, AStructBuiltDirectlyGetsItsFactoryDefaultsNotNineteenSeventy) {
+  auto before = std::chrono::system_clock::now() - std::chrono::seconds(1);
+  TypedCollection<Note> notes{db};
+  EXPECT_TRUE(notes.index_diff().missing.empty()) << "the first use created the declared unique index";
+  Note plain;
+  plain.text = "built directly";
+  Tracked<Note> saved = notes.insert(plain);
+  EXPECT_GE(saved->created_at, before);
+  EXPECT_EQ(saved->token.size(), 24u);
+  auto stored = *notes.raw().find_one(bson::Builder{}.append("_id", saved->id).extract());
+  EXPECT_GE(stored["created_at"].as_date_time().to_time_point(), before) << to_relaxed_json(stored);
+
+  Note chosen;
+  chosen.created_at = std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 31));
+  chosen.token = "mine";
+  EXPECT_EQ(notes.insert(chosen)->created_at, chosen.created_at) << "a value set on purpose is kept";
+  auto many = notes.insert_many({Note{}, Note{}});
+  EXPECT_NE(many[0]->token, many[1]->token) << "each gets its own: the unique index takes both";
+  EXPECT_EQ(notes.count(), 4);
+  TypedCollection<Note> again{db};  // the index is not asked for twice in this process
+  EXPECT_EQ(again.count(), 4);
+}
+
+// The seed's update_user: setattr(user, key, value) for keys the model does not declare. A
+// dynamic field is saved as a dirty path: a change another writer made meanwhile survives.
+TEST_F(TypedCollectionTest, DynamicFieldsAreSetReadRemovedAndSavedAsDirtyPaths) {
+  Tracked<User> ada = users.insert(sample_user());
+  auto by_id = bson::Builder{}.append("_id", ada->id).extract();
+  Tracked<User> loaded = *users.get_by_id(ada->id);
+  loaded.set_dynamic("referrer", "newsletter");
+  loaded.set_dynamic("visits", int32_t{3});
+  EXPECT_EQ(loaded.dynamic("referrer")->get().as_string(), "newsletter");
+  users.save(loaded);
+  auto stored = *users.raw().find_one(by_id);
+  EXPECT_EQ(stored["referrer"].as_string(), "newsletter");
+  EXPECT_EQ(stored["visits"].as_int32(), 3);
+  EXPECT_TRUE(loaded.dynamic_changes().empty());
+
+  Tracked<User> again = *users.get_by_id(ada->id);
+  EXPECT_EQ(again.dynamic("visits")->get().as_int32(), 3);
+  users.raw().update_one(by_id, from_json(R"({"$set": {"name": "Changed elsewhere"}})"));
+  again.remove_dynamic("referrer");
+  EXPECT_FALSE(again.dynamic("referrer").has_value());
+  users.save(again);
+  stored = *users.raw().find_one(by_id);
+  EXPECT_FALSE(stored.contains("referrer"));
+  EXPECT_EQ(stored["visits"].as_int32(), 3);
+  EXPECT_EQ(stored["name"].as_string(), "Changed elsewhere") << "only the dynamic path was sent";
+  again->age = 37;
+  users.save(again);
+  EXPECT_FALSE(users.raw().find_one(by_id)->contains("referrer")) << "a later save does not bring it back";
+
+  Tracked<User> fresh(sample_user());
+  fresh->email = "fresh@example.com";
+  fresh.set_dynamic("source", "import");
+  users.insert(fresh);
+  EXPECT_EQ((*users.raw().find_one(bson::Builder{}.append("_id", fresh->id).extract()))["source"].as_string(), "import");
+
+  try {
+    again.set_dynamic("$where", "1");
+    FAIL() << "an operator name";
+  } catch (const InvalidRequestError& e) {
+    EXPECT_NE(std::string(e.what()).find("users: dynamic field '$where' starts with '$'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(again.set_dynamic("a.b", "x"), InvalidRequestError);
+  EXPECT_THROW(again.set_dynamic("", "x"), InvalidRequestError);
+  EXPECT_THROW(again.set_dynamic("name", "x"), InvalidRequestError) << "declared: set the member";
+  EXPECT_THROW(again.set_dynamic("_id", "x"), InvalidRequestError);
+  EXPECT_THROW(again.remove_dynamic(std::string("a\0b", 3)), InvalidRequestError);
+  Tracked<StrictItem> item(StrictItem{1, "strict"});
+  EXPECT_THROW(item.set_dynamic("extra", 1), InvalidRequestError);
 }
 
 }  // namespace

@@ -126,11 +126,12 @@ struct SchemaMetadata {
   WriteTracking<T> tracking{};
   std::vector<IndexSpec> indexes{};
   SchemaEvolution evolution{};
+  bool auto_create_indexes = false;  // ensure the declared indexes once per process, on first use
 
   template <class Derived>
   SchemaMetadata<Derived> rebased(std::string class_chain) const {
     return {ClassInfo{std::move(class_chain), class_info.hierarchy_chains}, tracking.template rebased<Derived>(),
-            indexes, evolution};
+            indexes, evolution, auto_create_indexes};
   }
 };
 
@@ -148,6 +149,9 @@ struct Field {
   std::vector<bson::Document> rule_specs{};
   std::optional<bson::Document> default_spec{};
   std::vector<std::string> renamed_from{};  // stored names it replaces (RenamedFrom)
+  // With a default_factory: whether a value is what a value-initialized model holds there, so
+  // was never set (insert then applies the factory). Empty otherwise.
+  std::function<bool(const M&)> never_set{};
 };
 
 namespace detail {
@@ -194,6 +198,12 @@ void add_option(Field<T, M>& field, Option option) {
   } else if constexpr (requires { option.factory(); }) {
     field.apply_default = [factory = std::move(option.factory)](M& m) { m = factory(); };
     field.default_spec = spec_of("factory", true);
+    if constexpr (std::equality_comparable<M>) {
+      field.never_set = [member = field.member](const M& m) {
+        static const T pristine{};
+        return m == pristine.*member;
+      };
+    }
   } else {
     field.rule_specs.push_back(describe_rule(option));
     field.rules.push_back(detail::make_rule<M>(std::move(option)));
@@ -256,7 +266,7 @@ class Schema {
   template <class M, class Owner, class... Options>
     requires std::is_base_of_v<Owner, T>
   Schema<T, Fields..., Field<T, M>> field(M Owner::*member, std::string name, Options... options) const {
-    Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}, {}, {}, {}};
+    Field<T, M> f{static_cast<M T::*>(member), std::move(name), {}, {}, {}, {}, {}, {}};
     (detail::add_option(f, std::move(options)), ...);
     return {collection_, unknown_, std::tuple_cat(fields_, std::make_tuple(std::move(f))), id_index_, meta_};
   }
@@ -343,7 +353,8 @@ class Schema {
           return Schema<Derived, Field<Derived, typename std::decay_t<decltype(f)>::member_type>...>(
               collection_, unknown_,
               std::make_tuple(Field<Derived, typename std::decay_t<decltype(f)>::member_type>{
-                  f.member, f.name, f.apply_default, f.rules, f.rule_specs, f.default_spec, f.renamed_from}...),
+                  f.member, f.name, f.apply_default, f.rules, f.rule_specs, f.default_spec, f.renamed_from,
+                  f.never_set}...),
               id_index_, meta_.template rebased<Derived>(meta_.class_info.chain + "." + class_name));
         },
         fields_);
@@ -375,6 +386,15 @@ class Schema {
     return next;
   }
   Schema strict() const { return {collection_, UnknownFields::strict, fields_, id_index_, meta_}; }
+  // The seed's Meta.auto_create_indexes: the first TypedCollection of this model on a server's
+  // collection, in this process, creates the declared indexes that are missing (as
+  // ensure_indexes does, raising when one exists with other keys or options).
+  Schema auto_create_indexes(bool on = true) const {
+    Schema next(*this);
+    next.meta_.auto_create_indexes = on;
+    return next;
+  }
+  bool creates_indexes_on_first_use() const noexcept { return meta_.auto_create_indexes; }
   Schema unknown_fields(UnknownFields policy) const { return {collection_, policy, fields_, id_index_, meta_}; }
 
   const std::string& collection() const noexcept { return collection_; }

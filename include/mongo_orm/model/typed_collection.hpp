@@ -26,6 +26,8 @@ std::string describe_id(bson::DocumentView document);
 // The next value of the collection's integer id sequence, kept atomically (findAndModify
 // $inc) in the `_mongo_orm_counters` collection of the same database; starts at 1.
 int64_t next_sequence_value(const Collection& collection);
+// ensure_indexes, once per process for each server and namespace (Schema::auto_create_indexes).
+void ensure_indexes_once(const Collection& collection, const std::vector<IndexSpec>& declared);
 // {_cls: chain} for one class, {_cls: {$in: chains}} for a class with subclasses.
 Filter class_filter(const std::vector<std::string>& chains);
 // {_cls: {$nin: known}}: documents whose _cls names no class of the hierarchy (or is missing).
@@ -118,19 +120,24 @@ class TypedCollection {
   explicit TypedCollection(const Database& database)
       : TypedCollection(database, schema_of<T>().collection()) {}
   TypedCollection(const Database& database, const std::string& collection_name)
-      : raw_(checked(database, collection_name)) {}
+      : raw_(checked(database, collection_name)) {
+    if (schema_of<T>().creates_indexes_on_first_use()) detail::ensure_indexes_once(raw_, schema_of<T>().indexes());
+  }
 
   // The underlying collection, for raw driver calls beside the models.
   const Collection& raw() const noexcept { return raw_; }
 
-  // Validates (ValidationError, nothing written), fills an empty id, inserts.
+  // Fills the factory defaults never set (below), validates (ValidationError, nothing written),
+  // fills an empty id, inserts.
   void insert(Tracked<T>& object) const {
+    fill_factory_defaults(*object);
     check_valid(*object);
     fill_id(*object);
     stamp_new(*object);
     bson::Document document = encode_for_insert(object);
     raw_.insert_one(document);
     object.stored_ = std::move(document);
+    object.dynamic_changes_.clear();
   }
   Tracked<T> insert(T object) const {
     Tracked<T> tracked(std::move(object));
@@ -141,6 +148,7 @@ class TypedCollection {
   std::vector<Tracked<T>> insert_many(std::vector<T> objects, const InsertManyOptions& options = {}) const {
     std::vector<ValidationFailure> failures;
     for (std::size_t i = 0; i < objects.size(); ++i) {
+      fill_factory_defaults(objects[i]);
       schema_of<T>().validate(objects[i], std::to_string(i), failures);
     }
     if (!failures.empty()) throw ValidationError(std::move(failures));
@@ -177,7 +185,17 @@ class TypedCollection {
     UpdateDiff diff;
     schema_of<T>().diff(*object.stored_, *object, "", diff);
     if (object.upgraded_) add_upgrade(object, diff);
-    if (diff.empty()) return;
+    for (const auto& [name, value] : object.dynamic_changes_) {
+      if (value) {
+        diff.set_element(name, value->get());
+      } else if (object.stored_->contains(name)) {
+        diff.unset(name);
+      }
+    }
+    if (diff.empty()) {
+      object.dynamic_changes_.clear();
+      return;
+    }
     const auto& tracking = schema_of<T>().tracking();
     if (tracking.updated) {
       (*object).*tracking.updated = now();
@@ -196,6 +214,7 @@ class TypedCollection {
     if (tracking.version) ++((*object).*tracking.version);
     object.stored_ = encode_for_insert(object);
     object.upgraded_.reset();
+    object.dynamic_changes_.clear();
   }
 
   // By _id alone: a document of an unknown class is reported (DecodeError), never skipped; one
@@ -374,6 +393,15 @@ class TypedCollection {
     return bson::DateTime::now().to_time_point();  // stored precision, so reloads compare equal
   }
 
+  // A field with a default_factory that still holds what a value-initialized T holds there (a
+  // time_point of 1970, an empty string) was never set: it gets the factory's value, as make<T>()
+  // would have given it, so a struct built directly never stores the 1970 `created_at`. Fields
+  // of a nested model, and types without ==, are left as they are.
+  static void fill_factory_defaults(T& object) {
+    schema_of<T>().for_each_field([&](const auto& f) {
+      if (f.never_set && f.never_set(object.*(f.member))) f.apply_default(object.*(f.member));
+    });
+  }
   static void stamp_new(T& object) {
     const auto& tracking = schema_of<T>().tracking();
     if (tracking.version && object.*tracking.version == 0) object.*tracking.version = 1;
@@ -474,9 +502,9 @@ class TypedCollection {
       }
     }
     schema_of<T>().encode(document.native(), *object);
-    if (object.stored_) {
-      document.concat(object.unknown_fields());
-      detail::encode_audit() = {.unchecked = true, .unusual = true};  // what it was loaded with
+    if (object.stored_ || !object.dynamic_changes_.empty()) {
+      document.concat(object.unknown_fields_after_changes());
+      detail::encode_audit() = {.unchecked = true, .unusual = true};  // what it was loaded or set with
     }
     return document.extract();
   }
