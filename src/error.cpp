@@ -116,7 +116,9 @@ DecodeError DecodeError::located(std::string_view collection, std::string_view d
   return DecodeError(reason_, path_, std::string(collection), std::string(document_id));
 }
 
-ValidationError::ValidationError(std::vector<ValidationFailure> failures)
-    : Error(join_failures(failures)), failures_(std::move(failures)) {}
+ValidationError::ValidationError(std::vector<ValidationFailure> failures, std::string where)
+    : Error((where.empty() ? "" : where + ": ") + join_failures(failures)),
+      failures_(std::move(failures)),
+      where_(std::move(where)) {}
 
 }  // namespace mongo_orm

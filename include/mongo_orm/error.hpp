@@ -213,13 +213,19 @@ struct ValidationFailure {
 };
 
 // A value broke a declared rule; lists every failure with its path.
+// An object failed its schema's rules; nothing was written. The message names where, as a
+// DecodeError does ("db.users _id=ObjectId('…'): ", "db.users (new object): "), then every
+// failing field path with its reason.
 class ValidationError : public Error {
  public:
-  explicit ValidationError(std::vector<ValidationFailure> failures);
+  explicit ValidationError(std::vector<ValidationFailure> failures, std::string where = {});
   const std::vector<ValidationFailure>& failures() const noexcept { return failures_; }
+  // The collection and the object ("db.users _id=ObjectId('…')"); empty when not known.
+  const std::string& where() const noexcept { return where_; }
 
  private:
   std::vector<ValidationFailure> failures_;
+  std::string where_;
 };
 
 }  // namespace mongo_orm

@@ -165,12 +165,19 @@ TEST_F(TypedCollectionTest, SavingAnInvalidModelWritesNothing) {
     ASSERT_EQ(e.failures().size(), 2u);
     EXPECT_EQ(e.failures()[0].path, "name");
     EXPECT_EQ(e.failures()[1].path, "address.zip");
+    EXPECT_EQ(std::string(e.what()).find(db.name() + ".users (new object): validation failed: name: "), 0u) << e.what();
   }
   EXPECT_EQ(users.count(), 0);
 
   Tracked<User> ada = users.insert(sample_user());
   ada->age = -1;
-  EXPECT_THROW(users.save(ada), ValidationError);
+  try {
+    users.save(ada);
+    FAIL() << "expected ValidationError";
+  } catch (const ValidationError& e) {
+    EXPECT_EQ(e.where(), db.name() + ".users _id=ObjectId('" + ada->id.to_hex() + "')") << "named as a DecodeError names it";
+    EXPECT_NE(std::string(e.what()).find("age: "), std::string::npos) << e.what();
+  }
   EXPECT_EQ((*users.get_by_id(ada->id))->age, 36);
 }
 
@@ -214,6 +221,7 @@ TEST_F(TypedCollectionTest, InsertManyValidatesEverythingFirst) {
   } catch (const ValidationError& e) {
     ASSERT_EQ(e.failures().size(), 1u);
     EXPECT_EQ(e.failures()[0].path, "1.email");
+    EXPECT_EQ(e.where(), db.name() + ".users (insert_many)");
   }
   EXPECT_EQ(users.count(), 0);
 }

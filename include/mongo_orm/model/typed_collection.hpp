@@ -131,7 +131,7 @@ class TypedCollection {
   // fills an empty id, inserts.
   void insert(Tracked<T>& object) const {
     fill_factory_defaults(*object);
-    check_valid(*object);
+    check_valid(object);
     fill_id(*object);
     stamp_new(*object);
     bson::Document document = encode_for_insert(object);
@@ -151,7 +151,7 @@ class TypedCollection {
       fill_factory_defaults(objects[i]);
       schema_of<T>().validate(objects[i], std::to_string(i), failures);
     }
-    if (!failures.empty()) throw ValidationError(std::move(failures));
+    if (!failures.empty()) throw ValidationError(std::move(failures), raw_.namespace_name() + " (insert_many)");
     std::vector<Tracked<T>> tracked;
     tracked.reserve(objects.size());
     std::vector<bson::Document> documents;
@@ -181,7 +181,7 @@ class TypedCollection {
       insert(object);
       return;
     }
-    check_valid(*object);
+    check_valid(object);
     UpdateDiff diff;
     schema_of<T>().diff(*object.stored_, *object, "", diff);
     if (object.upgraded_) add_upgrade(object, diff);
@@ -471,9 +471,12 @@ class TypedCollection {
     return database.collection(name);
   }
 
-  static void check_valid(const T& object) {
-    auto failures = validate(object);
-    if (!failures.empty()) throw ValidationError(std::move(failures));
+  // ValidationError naming the collection and the object: its stored _id, else "(new object)".
+  void check_valid(const Tracked<T>& object) const {
+    auto failures = validate(*object);
+    if (failures.empty()) return;
+    throw ValidationError(std::move(failures), raw_.namespace_name() + (object.stored_ ? " _id=" + detail::describe_id(object.stored_->view())
+                                                                                        : std::string(" (new object)")));
   }
 
   void fill_id(T& object) const {
