@@ -15,6 +15,7 @@
 #include "mongo_orm/error.hpp"
 #include "mongo_orm/migrate/operations.hpp"
 #include "mongo_orm/model/indexes.hpp"
+#include "../count_text.hpp"
 
 namespace mongo_orm::autogen {
 
@@ -34,13 +35,11 @@ bool GeneratedMigration::destructive() const noexcept {
 
 namespace {
 
+using mongo_orm::detail::count_of;
+
 // The order steps run in; creates come before drops, so an index is never missing in between
 // (but for a changed one, which keeps its name).
 enum Order { collections, classes, renames, additions, conversions, removals, index_creates, index_drops, orders };
-
-std::string count_of(int64_t n, const std::string& what) {
-  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
-}
 
 // Whether a built-in operation can reach `path`: not inside an array's items or a map's values.
 bool reachable(const std::string& path) { return path.find("[]") == std::string::npos && path.find(".*") == std::string::npos; }
@@ -70,12 +69,7 @@ class Generator {
       : database_(database), capabilities_(database.client().capabilities()) {
     for (const auto& m : after) models_[m.name] = &m.description;
     out_.evidence.tolerance = options.tolerance;
-    std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    out_.evidence.recorded = std::string(when) + ", " +
+    out_.evidence.recorded = bson::DateTime::now().to_iso8601() + ", " +
                              (capabilities_.kind == ServerKind::ferretdb ? "FerretDB " + capabilities_.ferretdb_version
                                                                          : "MongoDB " + capabilities_.version);
   }
@@ -183,18 +177,7 @@ class Generator {
     bson::Document filter = both(bson::Builder{}.append("_cls", c.from).extract(), c.filter);
     // The documents it takes: those earlier mappings of the same class left.
     std::vector<Remap>& earlier = remaps_[c.collection];
-    bson::Document taken = filter;
-    bson::Builder others;
-    int earlier_filters = 0;
-    others.append("$nor", [&](bson::ArrayBuilder& nor) {
-      for (const Remap& r : earlier) {
-        if (r.from == c.from) {
-          nor.append(r.filter.view());
-          ++earlier_filters;
-        }
-      }
-    });
-    if (earlier_filters > 0) taken = both(filter, others.extract());
+    bson::Document taken = both(filter, none_of_mappings(earlier, c.from));
     int64_t n = count(c.collection, taken, "documents of class " + c.from + (c.filter.empty() ? "" : " matching the mapping's filter"));
     earlier.push_back({c.from, c.to, filter, taken});
     bson::Builder op;
@@ -278,9 +261,10 @@ class Generator {
     bson::Document other_type = bson::Builder{}.append(c.path, [&](bson::Builder& f) {
       f.append("$exists", true).append("$not", [&](bson::Builder& n) { n.append("$type", bson::type_name(*target)); });
     }).extract();
-    int64_t n = count(c.collection, both(class_filter_before(c), other_type), "documents whose " + c.path + " is not " + c.to);
+    bson::Document before = class_filter_before(c);
+    int64_t n = count(c.collection, both(before, other_type), "documents whose " + c.path + " is not " + c.to);
     migrate::ops::ConvertOptions options;
-    options.filter = class_filter_before(c);
+    options.filter = std::move(before);
     migrate::Estimate e = migrate::ops::convert_type(c.collection, c.path, *target, options)->estimate(context());
     bson::Builder op;
     op.append("op", "convert_type").append("collection", c.collection).append("field", c.path).append("to", c.to);
@@ -400,13 +384,8 @@ class Generator {
       std::set<std::string> done;
       for (const Remap& r : remaps) {
         if (models_.contains(r.from) || !done.insert(r.from).second) continue;
-        bson::Builder left;
-        left.append("_cls", r.from).append("$nor", [&](bson::ArrayBuilder& nor) {
-          for (const Remap& other : remaps) {
-            if (other.from == r.from) nor.append(other.filter.view());
-          }
-        });
-        int64_t n = count(collection, left.extract(), "documents of class " + r.from + " no mapping takes");
+        bson::Document left = both(bson::Builder{}.append("_cls", r.from).extract(), none_of_mappings(remaps, r.from));
+        int64_t n = count(collection, left, "documents of class " + r.from + " no mapping takes");
         if (n > 0) {
           warn(r.from + ": no model reads this class now, and " + count_of(n, "document") + " in " + collection +
                " match none of its mappings: map them too, or remove them, by hand");
@@ -444,6 +423,16 @@ class Generator {
     bson::Document taken;   // what it takes, counted before the migration runs
   };
   std::map<std::string, std::vector<Remap>> remaps_;  // collection -> class mappings, in order
+  // {$nor: [the filters of the mappings of class `from`]}: the documents none of them takes;
+  // empty when there are none.
+  static bson::Document none_of_mappings(const std::vector<Remap>& remaps, const std::string& from) {
+    if (std::none_of(remaps.begin(), remaps.end(), [&](const Remap& r) { return r.from == from; })) return {};
+    return bson::Builder{}.append("$nor", [&](bson::ArrayBuilder& nor) {
+      for (const Remap& r : remaps) {
+        if (r.from == from) nor.append(r.filter.view());
+      }
+    }).extract();
+  }
   std::set<std::string> indexes_;    // collection + name of the indexes a step creates
   std::set<std::string> differing_;  // collection + name of the indexes reported as differing
   std::map<std::string, std::map<std::string, std::string>> renamed_;  // collection -> new name -> old

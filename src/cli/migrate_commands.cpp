@@ -25,12 +25,14 @@
 #include "mongo_orm/migrate/migration_files.hpp"
 #include "mongo_orm/migrate/runner.hpp"
 #include "mongo_orm/migrate/testing.hpp"
+#include "../count_text.hpp"
 #include "progress_printer.hpp"
 
 namespace mongo_orm::cli {
 
 namespace {
 
+using mongo_orm::detail::count_of;
 using migrate::MigrationStatus;
 
 // Says on stderr that `command` needs models, which only an application's own program has.
@@ -101,13 +103,6 @@ CLI::Validator not_negative() {
         return {};
       },
       ">= 0");
-}
-
-// "1 document", "2 documents", "1 batch", "3 batches".
-std::string count_of(int64_t n, std::string_view noun) {
-  std::string text = std::to_string(n) + " " + std::string(noun);
-  if (n != 1) text += noun.ends_with("ch") || noun.ends_with("s") ? "es" : "s";
-  return text;
 }
 
 std::string_view status_name(MigrationStatus status) {

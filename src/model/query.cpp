@@ -83,6 +83,13 @@ Filter regex_filter(const std::string& path, const std::string& pattern, const s
       .extract();
 }
 
+Filter literal_filter(const std::string& path, std::string_view text, TextAnchor anchor, bool ignore_case) {
+  std::string pattern = anchor == TextAnchor::start || anchor == TextAnchor::whole ? "^" : "";
+  pattern += regex_escape(text);
+  if (anchor == TextAnchor::end || anchor == TextAnchor::whole) pattern += "\\z";
+  return regex_filter(path, pattern, ignore_case ? "i" : "");
+}
+
 Filter elem_match_filter(const std::string& path, const Filter& condition) {
   return bson::Builder{}
       .append(path, [&](bson::Builder& c) { c.append("$elemMatch", condition.document().view()); })

@@ -98,6 +98,10 @@ Filter exists_filter(const std::string& path, bool exists);
 Filter type_filter(const std::string& path, bson::Type type);
 Filter size_filter(const std::string& path, int64_t size);
 Filter regex_filter(const std::string& path, const std::string& pattern, const std::string& options);
+// Text matched as written (regex_escape) at `anchor`; ends anchor with \z, since PCRE's $ also
+// matches before a final newline.
+enum class TextAnchor { anywhere, start, end, whole };
+Filter literal_filter(const std::string& path, std::string_view text, TextAnchor anchor, bool ignore_case);
 Filter elem_match_filter(const std::string& path, const Filter& condition);
 }  // namespace detail
 
@@ -143,38 +147,37 @@ class FieldPath {
   Filter contains(std::string_view text) const
     requires std::same_as<value_type, std::string>
   {
-    return detail::regex_filter(path_, regex_escape(text), "");
+    return detail::literal_filter(path_, text, detail::TextAnchor::anywhere, false);
   }
   Filter icontains(std::string_view text) const
     requires std::same_as<value_type, std::string>
   {
-    return detail::regex_filter(path_, regex_escape(text), "i");
+    return detail::literal_filter(path_, text, detail::TextAnchor::anywhere, true);
   }
   Filter starts_with(std::string_view text) const
     requires std::same_as<value_type, std::string>
   {
-    return detail::regex_filter(path_, "^" + regex_escape(text), "");
+    return detail::literal_filter(path_, text, detail::TextAnchor::start, false);
   }
   Filter istarts_with(std::string_view text) const
     requires std::same_as<value_type, std::string>
   {
-    return detail::regex_filter(path_, "^" + regex_escape(text), "i");
+    return detail::literal_filter(path_, text, detail::TextAnchor::start, true);
   }
-  // \z, not $: PCRE's $ also matches before a final newline.
   Filter ends_with(std::string_view text) const
     requires std::same_as<value_type, std::string>
   {
-    return detail::regex_filter(path_, regex_escape(text) + "\\z", "");
+    return detail::literal_filter(path_, text, detail::TextAnchor::end, false);
   }
   Filter iends_with(std::string_view text) const
     requires std::same_as<value_type, std::string>
   {
-    return detail::regex_filter(path_, regex_escape(text) + "\\z", "i");
+    return detail::literal_filter(path_, text, detail::TextAnchor::end, true);
   }
   Filter iexact(std::string_view text) const
     requires std::same_as<value_type, std::string>
   {
-    return detail::regex_filter(path_, "^" + regex_escape(text) + "\\z", "i");
+    return detail::literal_filter(path_, text, detail::TextAnchor::whole, true);
   }
 
   // Array fields.
