@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 scripts/bootstrap.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target raw_baselines model_hydration model_streaming_memory mongo-orm ferretdb_server >/dev/null
+cmake --build build --target raw_baselines model_hydration model_streaming_memory populate mongo-orm ferretdb_server >/dev/null
 
 source scripts/lib/bench-server.sh
 
@@ -21,7 +21,7 @@ fi
 node bench/peers/mongoose_hydrate.js "$MONGODB_URI" mongo_orm_bench_peers >"$results/mongoose.json" \
   || echo "bench: the Mongoose run failed" >&2
 
-for program in raw_baselines model_hydration; do
+for program in raw_baselines model_hydration populate; do
   build/bench/$program --benchmark_out="$results/$program.json" --benchmark_out_format=json "$@" \
     >/dev/null 2>"$results/$program.log" || { cat "$results/$program.log" >&2; exit 1; }
 done
@@ -35,6 +35,7 @@ tables = [
                        ("InsertMany100k", "RawLibmongoc", "MongoOrm"), ("FindIterate100k", "RawLibmongoc", "MongoOrm")]),
     ("model_hydration", [("Hydrate100k", "RawLibbson", "MongoOrmDecode"), ("Hydrate100k", "RawLibbson", "MongoOrmTracked"),
                          ("InsertMany100k", "RawLibmongoc", "MongoOrmModels")]),
+    ("populate", [("Populate10k", "RawDriverIn", "MongoOrm")]),
 ]
 print(f"{'benchmark':<34}{'raw docs/s':>14}{'mongo_orm docs/s':>18}{'time ratio (mongo_orm / raw)':>31}")
 for program, pairs in tables:
@@ -46,6 +47,11 @@ for program, pairs in tables:
             print(f"{label:<34}{'skipped':>14}")
             continue
         print(f"{label:<34}{r:>14,.0f}{o:>18,.0f}{r / o:>31.2f}x")
+
+# Round trips per populate of 10k posts (commands sent, getMore included).
+runs = json.load(open(os.path.join(sys.argv[1], "populate.json")))["benchmarks"]
+trips = {r["name"]: r.get("round_trips") for r in runs if "error_message" not in r}
+print(f"{'Populate10k round trips':<34}{trips.get('BM_Populate10k_RawDriverIn', 0):>14.0f}{trips.get('BM_Populate10k_MongoOrm', 0):>18.0f}")
 
 # Peers: seconds for 100k documents; ratio = peer time / mongo_orm time (higher is better for us).
 hydration = rates("model_hydration")

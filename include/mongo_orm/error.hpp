@@ -193,6 +193,13 @@ class MultipleFoundError : public Error {
   using Error::Error;
 };
 
+// populate found no document for a reference: names the referring document's collection and
+// _id, the field, and the collection and _id referred to.
+class DanglingReferenceError : public NotFoundError {
+ public:
+  using NotFoundError::NotFoundError;
+};
+
 // A write would overwrite a change made since the object was loaded (or the stored document
 // is gone): nothing was written.
 class ConflictError : public Error {

@@ -39,6 +39,7 @@ constexpr Flag capability_flags[] = {
     {"Decimal128 values", &Capabilities::decimal128_values},
     {"NaN values", &Capabilities::nan_values},
     {"nested arrays", &Capabilities::nested_arrays},
+    {"DBRef values", &Capabilities::dbref_values},
     {"writes beside open cursors", &Capabilities::writes_beside_open_cursors},
     {"updates by _id use its index", &Capabilities::indexed_id_updates},
 };

@@ -66,6 +66,7 @@ Capabilities Capabilities::from_replies(bson::DocumentView hello, bson::Document
   caps.decimal128_values = true;
   caps.nan_values = true;
   caps.nested_arrays = true;
+  caps.dbref_values = true;
   caps.writes_beside_open_cursors = true;
   caps.update_statements_per_command = 0;
   caps.indexed_id_updates = true;

@@ -52,6 +52,10 @@ void walk(const Capabilities& caps, bson_iter_t& it, bool inside_array, std::vec
         keys.emplace_back(bson_iter_key(&it));
         if (array && inside_array && !caps.nested_arrays) refuse(target, keys, "an array inside an array", "nested_arrays");
         bson_iter_t child;
+        if (!array && !caps.dbref_values && bson_iter_recurse(&it, &child) && bson_iter_next(&child) &&
+            std::string_view(bson_iter_key(&child)) == "$ref") {
+          refuse(target, keys, "a DBRef ({$ref, $id})", "dbref_values");
+        }
         if (bson_iter_recurse(&it, &child)) walk(caps, child, array, keys, target);
         keys.pop_back();
         break;
@@ -64,7 +68,7 @@ void walk(const Capabilities& caps, bson_iter_t& it, bool inside_array, std::vec
 }  // namespace
 
 void check_payload(const Capabilities& caps, bson::DocumentView document, std::string_view target) {
-  if (caps.decimal128_values && caps.nan_values && caps.nested_arrays) return;
+  if (caps.decimal128_values && caps.nan_values && caps.nested_arrays && caps.dbref_values) return;
   std::vector<std::string_view> keys;
   bson_iter_t it;
   if (!bson_iter_init_from_data(&it, document.data(), document.length())) return;

@@ -20,6 +20,15 @@ void UpdateDiff::unset(const std::string& path) {
   ++unsets_;
 }
 
+std::vector<std::string> UpdateDiff::paths() const {
+  std::vector<std::string> out;
+  out.reserve(sets_ + unsets_);
+  for (const bson::Builder* part : {&set_, &unset_}) {
+    for (bson::Element e : part->view()) out.emplace_back(e.key());
+  }
+  return out;
+}
+
 bson::Document UpdateDiff::to_update() const {
   bson::Builder update;
   if (sets_) update.append("$set", set_.view());

@@ -326,6 +326,8 @@ TEST_F(CollectionTest, ValuesTheServerCannotStoreAreRefusedBeforeSending) {
                    caps.nan_values, "m.x", "nan_values"});
   cases.push_back({from_json(R"({"_id": 3, "grid": [[1, 2], [3, 4]]})"), caps.nested_arrays, "grid.0",
                    "nested_arrays"});
+  cases.push_back({from_json(R"({"_id": 4, "author": {"$ref": "users", "$id": 7}})"), caps.dbref_values, "author",
+                   "dbref_values"});
   for (const Case& c : cases) {
     if (c.supported) {
       users.insert_one(c.doc);

@@ -397,7 +397,14 @@ TEST_F(TypedCollectionTest, DynamicFieldsAreSetReadRemovedAndSavedAsDirtyPaths) 
     again.set_dynamic("$where", "1");
     FAIL() << "an operator name";
   } catch (const InvalidRequestError& e) {
-    EXPECT_NE(std::string(e.what()).find("users: dynamic field '$where' starts with '$'"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("users _id=ObjectId('" + again->id.to_hex() + "'): dynamic field '$where' starts with '$'"), 0u)
+        << e.what();
+  }
+  try {
+    Tracked<User>(sample_user()).set_dynamic("a.b", "x");
+    FAIL() << "a dotted name";
+  } catch (const InvalidRequestError& e) {
+    EXPECT_EQ(std::string(e.what()).find("users (new object): dynamic field 'a.b' holds a '.'"), 0u) << e.what();
   }
   EXPECT_THROW(again.set_dynamic("a.b", "x"), InvalidRequestError);
   EXPECT_THROW(again.set_dynamic("", "x"), InvalidRequestError);

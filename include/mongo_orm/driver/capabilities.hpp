@@ -43,6 +43,9 @@ struct Capabilities {
   bool decimal128_values = false;
   bool nan_values = false;
   bool nested_arrays = false;
+  // A DBRef ({$ref, $id}, model::RefStorage::dbref) in a stored document: FerretDB 1.x refuses
+  // every key that starts with '$'.
+  bool dbref_values = false;
   // Bulk update replies number upserted statements within the whole batch (FerretDB 1.x
   // numbers them from 0 within each statement).
   bool upsert_indexes_per_batch = false;

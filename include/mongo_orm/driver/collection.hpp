@@ -85,6 +85,8 @@ class Collection {
   void drop() const;
   // Renames within the same database and returns a handle to the renamed collection.
   Collection rename(std::string_view new_name, const RenameOptions& options = {}) const;
+  // Another collection of the same database, in the same session when this handle is bound to one.
+  Collection sibling(std::string_view name) const { return Collection(client_, database_, std::string(name), session_); }
 
  private:
   using UpdateFunction = bool (*)(mongoc_collection_t*, const bson_t*, const bson_t*, const bson_t*, bson_t*,

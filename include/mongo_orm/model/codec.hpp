@@ -62,6 +62,8 @@ class UpdateDiff {
   void unset(const std::string& path);
 
   bool empty() const noexcept { return sets_ == 0 && unsets_ == 0; }
+  // The stored paths set, then those unset, as recorded.
+  std::vector<std::string> paths() const;
   // {"$set": {...}, "$unset": {...}} with the parts that have entries.
   bson::Document to_update() const;
   // Lets a caller add its own $set entries (timestamps, version counters).

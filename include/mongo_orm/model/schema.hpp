@@ -119,6 +119,72 @@ struct SchemaEvolution {
   std::map<int32_t, UpgradeStep> steps;  // from version N to N + 1
 };
 
+// What a save of a stored object is about to write (or wrote): the stored paths it sets or
+// unsets, nested ones dotted ("address.city"), dynamic fields included; the version counter and
+// modification time the library adds are not among them.
+class Changes {
+ public:
+  Changes() = default;
+  explicit Changes(std::vector<std::string> paths) : paths_(std::move(paths)) {}
+  const std::vector<std::string>& paths() const noexcept { return paths_; }
+  // Whether the field at `path`, or anything inside it, changes: touches("address") holds when
+  // "address.city" does.
+  bool touches(std::string_view path) const {
+    return std::any_of(paths_.begin(), paths_.end(), [&](const std::string& changed) {
+      return changed == path || (changed.size() > path.size() && changed.starts_with(path) && changed[path.size()] == '.') ||
+             (path.size() > changed.size() && path.starts_with(changed) && path[changed.size()] == '.');
+    });
+  }
+  // touches(field(&User::email)), for any typed field path.
+  template <class Path>
+    requires requires(const Path& p) { p.path(); }
+  bool touches(const Path& field) const {
+    return touches(std::string_view(field.path()));
+  }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
+// Code the typed collection runs around one object's writes and after each load, declared with
+// the schema (Schema::before_insert and the rest). A `before` hook may change the object (what it
+// changes is written, and validated first); one that throws stops the write and nothing is
+// written. An `after` hook runs once the server acknowledged the write; what it throws reaches
+// the caller, the write stays done.
+template <class T>
+struct LifecycleHooks {
+  std::vector<std::function<void(T&)>> before_insert;
+  std::vector<std::function<void(const T&)>> after_insert;
+  std::vector<std::function<void(T&, const Changes&)>> before_save;
+  std::vector<std::function<void(const T&, const Changes&)>> after_save;
+  std::vector<std::function<void(const T&)>> before_delete;
+  std::vector<std::function<void(const T&)>> after_delete;
+  std::vector<std::function<void(T&)>> after_load;
+
+  // A subclass runs its base class's hooks, on its base part.
+  template <class Derived>
+  LifecycleHooks<Derived> rebased() const {
+    auto each = [](const auto& hooks) {
+      using Hook = typename std::decay_t<decltype(hooks)>::value_type;
+      std::vector<typename RebasedHook<Hook, Derived>::type> out;
+      for (const Hook& hook : hooks) {
+        out.push_back([hook](auto& object, const auto&... rest) { hook(object, rest...); });
+      }
+      return out;
+    };
+    return {each(before_insert), each(after_insert), each(before_save), each(after_save),
+            each(before_delete), each(after_delete), each(after_load)};
+  }
+
+ private:
+  template <class Hook, class Derived>
+  struct RebasedHook;
+  template <class R, class Object, class... Rest, class Derived>
+  struct RebasedHook<std::function<R(Object&, Rest...)>, Derived> {
+    using type = std::function<R(std::conditional_t<std::is_const_v<Object>, const Derived, Derived>&, Rest...)>;
+  };
+};
+
 // What a schema carries besides its fields.
 template <class T>
 struct SchemaMetadata {
@@ -127,11 +193,12 @@ struct SchemaMetadata {
   std::vector<IndexSpec> indexes{};
   SchemaEvolution evolution{};
   bool auto_create_indexes = false;  // ensure the declared indexes once per process, on first use
+  LifecycleHooks<T> hooks{};
 
   template <class Derived>
   SchemaMetadata<Derived> rebased(std::string class_chain) const {
     return {ClassInfo{std::move(class_chain), class_info.hierarchy_chains}, tracking.template rebased<Derived>(),
-            indexes, evolution, auto_create_indexes};
+            indexes, evolution, auto_create_indexes, hooks.template rebased<Derived>()};
   }
 };
 
@@ -395,6 +462,25 @@ class Schema {
     return next;
   }
   bool creates_indexes_on_first_use() const noexcept { return meta_.auto_create_indexes; }
+
+  // Lifecycle hooks (LifecycleHooks above), run by TypedCollection in the order declared; a
+  // subclass runs its base class's first.
+  //   before_insert / after_insert: a new object, by insert, save or insert_many. Before hooks
+  //     run after the factory defaults are filled and before validation and the id.
+  //   before_save / after_save: the save of a stored object that changes something, with the
+  //     Changes; what a before_save hook changes is written in the same update.
+  //   before_delete / after_delete: remove(object); after_delete only when a document went.
+  //   after_load: every object read as this model (find, find_one, get_by_id, query, the
+  //     result of find_one_and_update); what it changes counts as a change for the next save.
+  // Server-side bulk writes (update_one, update_many, delete_many) have no objects and run none.
+  Schema before_insert(std::function<void(T&)> hook) const { return with_hook(&LifecycleHooks<T>::before_insert, std::move(hook)); }
+  Schema after_insert(std::function<void(const T&)> hook) const { return with_hook(&LifecycleHooks<T>::after_insert, std::move(hook)); }
+  Schema before_save(std::function<void(T&, const Changes&)> hook) const { return with_hook(&LifecycleHooks<T>::before_save, std::move(hook)); }
+  Schema after_save(std::function<void(const T&, const Changes&)> hook) const { return with_hook(&LifecycleHooks<T>::after_save, std::move(hook)); }
+  Schema before_delete(std::function<void(const T&)> hook) const { return with_hook(&LifecycleHooks<T>::before_delete, std::move(hook)); }
+  Schema after_delete(std::function<void(const T&)> hook) const { return with_hook(&LifecycleHooks<T>::after_delete, std::move(hook)); }
+  Schema after_load(std::function<void(T&)> hook) const { return with_hook(&LifecycleHooks<T>::after_load, std::move(hook)); }
+  const LifecycleHooks<T>& hooks() const noexcept { return meta_.hooks; }
   Schema unknown_fields(UnknownFields policy) const { return {collection_, policy, fields_, id_index_, meta_}; }
 
   const std::string& collection() const noexcept { return collection_; }
@@ -517,6 +603,14 @@ class Schema {
  private:
   template <class, class...>
   friend class Schema;
+
+  template <class Hook>
+  Schema with_hook(std::vector<Hook> LifecycleHooks<T>::*list, Hook hook) const {
+    if (!hook) throw ConfigurationError("an empty lifecycle hook was declared on the schema of '" + collection_ + "'");
+    Schema next(*this);
+    (next.meta_.hooks.*list).push_back(std::move(hook));
+    return next;
+  }
 
   std::size_t lookup(std::string_view key, std::size_t guess) const noexcept {
     // Stored documents usually keep declaration order, so the next field is tried first.

@@ -15,6 +15,11 @@
 
 namespace mongo_orm::model {
 
+namespace detail {
+// "ObjectId('…')", a quoted string or the Extended JSON of any other _id, for messages.
+std::string describe_id(bson::DocumentView document);
+}  // namespace detail
+
 template <Model T>
 class TypedCollection;
 
@@ -96,7 +101,8 @@ class Tracked {
   void check_dynamic_name(std::string_view name) const {
     const auto& schema = schema_of<T>();
     auto refuse = [&](const std::string& why) {
-      throw InvalidRequestError(schema.collection() + ": dynamic field '" + printable(name) + "' " + why);
+      std::string object = stored_ ? " _id=" + detail::describe_id(stored_->view()) : std::string(" (new object)");
+      throw InvalidRequestError(schema.collection() + object + ": dynamic field '" + printable(name) + "' " + why);
     };
     if (name.empty()) refuse("has no name");
     if (name.front() == '$') refuse("starts with '$': it would be read as an operator");

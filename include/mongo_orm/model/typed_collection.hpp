@@ -13,6 +13,7 @@
 #include "mongo_orm/driver/database.hpp"
 #include "mongo_orm/model/indexes.hpp"
 #include "mongo_orm/model/query.hpp"
+#include "mongo_orm/model/reference.hpp"
 #include "mongo_orm/model/schema.hpp"
 #include "mongo_orm/model/tracked.hpp"
 #include "mongo_orm/model/update.hpp"
@@ -20,8 +21,6 @@
 namespace mongo_orm::model {
 
 namespace detail {
-// "ObjectId('…')", a quoted string or the Extended JSON of any other _id, for messages.
-std::string describe_id(bson::DocumentView document);
 [[noreturn]] void throw_gone(const std::string& collection, const std::string& id);
 // The next value of the collection's integer id sequence, kept atomically (findAndModify
 // $inc) in the `_mongo_orm_counters` collection of the same database; starts at 1.
@@ -127,10 +126,11 @@ class TypedCollection {
   // The underlying collection, for raw driver calls beside the models.
   const Collection& raw() const noexcept { return raw_; }
 
-  // Fills the factory defaults never set (below), validates (ValidationError, nothing written),
-  // fills an empty id, inserts.
+  // Fills the factory defaults never set (below), runs the before_insert hooks, validates
+  // (ValidationError, nothing written), fills an empty id, inserts, runs the after_insert hooks.
   void insert(Tracked<T>& object) const {
     fill_factory_defaults(*object);
+    run(hooks().before_insert, *object);
     check_valid(object);
     fill_id(*object);
     stamp_new(*object);
@@ -138,17 +138,21 @@ class TypedCollection {
     raw_.insert_one(document);
     object.stored_ = std::move(document);
     object.dynamic_changes_.clear();
+    run(hooks().after_insert, *object);
   }
   Tracked<T> insert(T object) const {
     Tracked<T> tracked(std::move(object));
     insert(tracked);
     return tracked;
   }
-  // Validates every object first; nothing is written when any is invalid. Ids are filled in.
+  // Runs the before_insert hooks of every object and validates every object first; nothing is
+  // written when a hook throws or any object is invalid. Ids are filled in. One bulk write, then
+  // the after_insert hooks of each object.
   std::vector<Tracked<T>> insert_many(std::vector<T> objects, const InsertManyOptions& options = {}) const {
     std::vector<ValidationFailure> failures;
     for (std::size_t i = 0; i < objects.size(); ++i) {
       fill_factory_defaults(objects[i]);
+      run(hooks().before_insert, objects[i]);
       schema_of<T>().validate(objects[i], std::to_string(i), failures);
     }
     if (!failures.empty()) throw ValidationError(std::move(failures), raw_.namespace_name() + " (insert_many)");
@@ -170,51 +174,39 @@ class TypedCollection {
     for (const bson::Document& document : documents) mongo_orm::detail::insert_vouched(bulk, document, vouched);
     bulk.execute();
     for (std::size_t i = 0; i < tracked.size(); ++i) tracked[i].stored_ = std::move(documents[i]);
+    for (const Tracked<T>& object : tracked) run(hooks().after_insert, *object);
     return tracked;
   }
 
   // Inserts a new object; for a stored one sends $set/$unset of the changed paths only (never a
   // replace, never touching fields the model does not know). With a version field, a write
   // made since the object was loaded raises ConflictError; so does a document that is gone.
+  // When something changed, the before_save hooks see the Changes first (what they change is
+  // validated and written in the same update), the after_save hooks once it is written.
   void save(Tracked<T>& object) const {
     if (!object.is_stored()) {
       insert(object);
       return;
     }
     check_valid(object);
-    UpdateDiff diff;
-    schema_of<T>().diff(*object.stored_, *object, "", diff);
-    if (object.upgraded_) add_upgrade(object, diff);
-    for (const auto& [name, value] : object.dynamic_changes_) {
-      if (value) {
-        diff.set_element(name, value->get());
-      } else if (object.stored_->contains(name)) {
-        diff.unset(name);
-      }
-    }
+    UpdateDiff diff = changes_of(object);
     if (diff.empty()) {
       object.dynamic_changes_.clear();
       return;
     }
-    const auto& tracking = schema_of<T>().tracking();
-    if (tracking.updated) {
-      (*object).*tracking.updated = now();
-      Codec<std::chrono::system_clock::time_point>::encode(diff.set_builder().native(), tracking.updated_name,
-                                                           (*object).*tracking.updated);
+    if (hooks().before_save.empty()) {
+      write_changes(object, diff);
+      return;
     }
-    bson::Builder filter;
-    filter.append("_id", (*object.stored_)["_id"]);
-    if (tracking.version) {
-      int64_t current = (*object).*tracking.version;
-      filter.append(tracking.version_name, current);
-      diff.set_builder().append(tracking.version_name, current + 1);
+    const Changes asked(diff.paths());
+    run(hooks().before_save, *object, asked);
+    check_valid(object);
+    UpdateDiff with_hooks = changes_of(object);
+    if (with_hooks.empty()) {
+      object.dynamic_changes_.clear();
+      return;
     }
-    UpdateResult result = raw_.update_one(filter.extract(), diff.to_update());
-    if (result.matched_count == 0) throw_conflict(object);
-    if (tracking.version) ++((*object).*tracking.version);
-    object.stored_ = encode_for_insert(object);
-    object.upgraded_.reset();
-    object.dynamic_changes_.clear();
+    write_changes(object, with_hooks);
   }
 
   // By _id alone: a document of an unknown class is reported (DecodeError), never skipped; one
@@ -265,23 +257,23 @@ class TypedCollection {
   }
 
   // In a hierarchy, DecodeError (as find raises it) when a document of no known class matches:
-  // a count never leaves it out silently.
-  int64_t count(const Filter& filter = {}) const {
+  // a count never leaves it out silently. Options skip and limit what is counted.
+  int64_t count(const Filter& filter = {}, const CountOptions& options = {}) const {
     refuse_unknown_classes(filter);
-    return raw_.count_documents(own(filter));
+    return raw_.count_documents(own(filter), options);
   }
   // This class's documents only, leaving out those of no known class without raising: for
   // reports that set it beside the stored total (verify's "loaded by the model").
   int64_t count_known(const Filter& filter = {}) const { return raw_.count_documents(own(filter)); }
-  bool exists(const Filter& filter = {}) const {
-    refuse_unknown_classes(filter);
-    return raw_.count_documents(own(filter), {.limit = 1}) > 0;
-  }
+  bool exists(const Filter& filter = {}) const { return count(filter, {.limit = 1}) > 0; }
 
   // Deletes a stored object by its _id; returns whether a document was deleted. With a version
   // field, a write made since the object was loaded raises ConflictError and deletes nothing.
+  // The before_delete hooks run first (one that throws keeps the document); the after_delete
+  // hooks run when a document was deleted.
   bool remove(Tracked<T>& object) const {
     if (!object.is_stored()) return false;
+    run(hooks().before_delete, *object);
     bson::Builder filter;
     filter.append("_id", (*object.stored_)["_id"]);
     const auto& tracking = schema_of<T>().tracking();
@@ -291,8 +283,21 @@ class TypedCollection {
       throw_conflict(object);
     }
     object.stored_.reset();
+    if (deleted) run(hooks().after_delete, *object);
     return deleted;
   }
+
+  // Fetches the documents a reference member (Ref, optional Ref, vector of Ref) of every object
+  // refers to, with one {_id: {$in: [...]}} query for all of them (one per 50,000 distinct
+  // ids), and attaches each as its model to the references; objects sharing a target share one
+  // copy. A reference whose document does not exist raises DanglingReferenceError (nothing is
+  // attached) unless options say to leave it unpopulated. See populate.hpp.
+  template <class M, class Owner>
+    requires RefMember<M>
+  void populate(std::vector<Tracked<T>>& objects, M Owner::*member, const PopulateOptions& options = {}) const;
+  template <class M, class Owner>
+    requires RefMember<M>
+  void populate(Tracked<T>& object, M Owner::*member, const PopulateOptions& options = {}) const;
 
   // Typed updates; the version counter and modification time are maintained as on save.
   UpdateResult update_one(const Filter& filter, const Update& update, const UpdateOptions& options = {}) const {
@@ -334,7 +339,8 @@ class TypedCollection {
   // Creates the declared indexes that are missing (idempotent); see model/indexes.hpp.
   std::vector<std::string> ensure_indexes() const { return model::ensure_indexes(raw_, schema_of<T>().indexes()); }
 
-  // Reads one stored document as a model; DecodeError names the collection, _id and field.
+  // Reads one stored document as a model, then runs the after_load hooks; DecodeError names the
+  // collection, _id and field.
   Tracked<T> hydrate(bson::DocumentView document) const { return hydrate(document, raw_.namespace_name()); }
   static Tracked<T> hydrate(bson::DocumentView document, const std::string& namespace_name) {
     Tracked<T> tracked;
@@ -348,6 +354,7 @@ class TypedCollection {
       throw e.located(namespace_name, detail::describe_id(document));
     }
     tracked.stored_ = bson::Document(document);
+    run(hooks().after_load, tracked.value_);
     return tracked;
   }
 
@@ -368,6 +375,8 @@ class TypedCollection {
 
  private:
   friend class TypedQuery<T>;
+  template <Model>
+  friend class TypedCollection;
   template <Model Partial>
   static Partial decode_partial(bson::DocumentView document, const std::string& namespace_name) {
     Partial partial{};
@@ -376,7 +385,56 @@ class TypedCollection {
     } catch (const DecodeError& e) {
       throw e.located(namespace_name, detail::describe_id(document));
     }
+    TypedCollection<Partial>::run(schema_of<Partial>().hooks().after_load, partial);
     return partial;
+  }
+
+  static const LifecycleHooks<T>& hooks() { return schema_of<T>().hooks(); }
+  template <class Hooks, class... Args>
+  static void run(const Hooks& hooks, Args&... args) {
+    for (const auto& hook : hooks) hook(args...);
+  }
+
+  // What a save of a stored object sends: the declared fields that differ from the stored
+  // document, what upgrade steps removed, and the dynamic changes.
+  static UpdateDiff changes_of(const Tracked<T>& object) {
+    UpdateDiff diff;
+    schema_of<T>().diff(*object.stored_, *object, "", diff);
+    if (object.upgraded_) add_upgrade(object, diff);
+    for (const auto& [name, value] : object.dynamic_changes_) {
+      if (value) {
+        diff.set_element(name, value->get());
+      } else if (object.stored_->contains(name)) {
+        diff.unset(name);
+      }
+    }
+    return diff;
+  }
+  // Sends a non-empty diff of a stored object with the version counter and modification time,
+  // then runs the after_save hooks.
+  void write_changes(Tracked<T>& object, UpdateDiff& diff) const {
+    std::optional<Changes> changes;
+    if (!hooks().after_save.empty()) changes.emplace(diff.paths());
+    const auto& tracking = schema_of<T>().tracking();
+    if (tracking.updated) {
+      (*object).*tracking.updated = now();
+      Codec<std::chrono::system_clock::time_point>::encode(diff.set_builder().native(), tracking.updated_name,
+                                                           (*object).*tracking.updated);
+    }
+    bson::Builder filter;
+    filter.append("_id", (*object.stored_)["_id"]);
+    if (tracking.version) {
+      int64_t current = (*object).*tracking.version;
+      filter.append(tracking.version_name, current);
+      diff.set_builder().append(tracking.version_name, current + 1);
+    }
+    UpdateResult result = raw_.update_one(filter.extract(), diff.to_update());
+    if (result.matched_count == 0) throw_conflict(object);
+    if (tracking.version) ++((*object).*tracking.version);
+    object.stored_ = encode_for_insert(object);
+    object.upgraded_.reset();
+    object.dynamic_changes_.clear();
+    if (changes) run(hooks().after_save, *object, *changes);
   }
 
   // A save of an upgraded document also removes what the upgrade steps removed and records
@@ -581,4 +639,5 @@ class PolymorphicCollection<Hierarchy<Root, Derived...>> {
 
 }  // namespace mongo_orm::model
 
+#include "mongo_orm/model/populate.hpp"     // TypedCollection::populate
 #include "mongo_orm/model/typed_query.hpp"  // TypedCollection::query

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +36,7 @@ class TypedQuery {
   // A copy is the same query, not yet run (a cursor opened by iterating is not shared).
   TypedQuery(const TypedQuery& other)
       : collection_(other.collection_), filter_(other.filter_), sort_(other.sort_), skip_(other.skip_),
-        limit_(other.limit_), batch_size_(other.batch_size_) {}
+        limit_(other.limit_), batch_size_(other.batch_size_), populate_(other.populate_) {}
   TypedQuery& operator=(const TypedQuery& other) {
     if (this != &other) *this = TypedQuery(other);
     return *this;
@@ -87,6 +88,19 @@ class TypedQuery {
     next.batch_size_ = n;
     return next;
   }
+  // Fills a reference member of what to_vector, first and one return (TypedCollection::populate:
+  // one query per reference field for all the matches). A streamed read (iteration, cursor)
+  // of a query with populate is refused: populate needs the matches together; read batches with
+  // limit/skip or to_vector and populate each.
+  template <class M, class Owner>
+    requires RefMember<M>
+  TypedQuery populate(M Owner::*member, PopulateOptions populate_options = {}) const {
+    TypedQuery next(*this);
+    next.populate_.push_back([member, populate_options](const TypedCollection<T>& collection, std::vector<Tracked<T>>& found) {
+      collection.populate(found, member, populate_options);
+    });
+    return next;
+  }
 
   const Filter& conditions() const noexcept { return filter_; }
   // The find options the query sends (sort, skip, limit, batch size).
@@ -104,19 +118,32 @@ class TypedQuery {
   }
 
   // The matches, streamed: a cursor, or the query itself in a range for.
-  TypedCursor<T> cursor() const { return collection_.find(filter_, options()); }
+  TypedCursor<T> cursor() const {
+    if (!populate_.empty()) {
+      throw InvalidRequestError(collection_.raw().namespace_name() +
+                                ": a query with populate is read by to_vector, first or one, not streamed: populate needs the "
+                                "matches together");
+    }
+    return unpopulated();
+  }
   auto begin() {
     cursor_.emplace(cursor());
     return cursor_->begin();
   }
   auto end() noexcept { return typename TypedCursor<T>::Iterator{}; }
   // Every match, loaded into memory: for results known to be small.
-  std::vector<Tracked<T>> to_vector() const { return cursor().to_vector(); }
+  std::vector<Tracked<T>> to_vector() const {
+    std::vector<Tracked<T>> found = unpopulated().to_vector();
+    fill_references(found);
+    return found;
+  }
   // The first match in the query's order (after its skip), or nullopt.
   std::optional<Tracked<T>> first() const {
     FindOptions o = options();
     o.limit = 1;
-    return collection_.find_one(filter_, o);
+    std::optional<Tracked<T>> found = collection_.find_one(filter_, o);
+    if (found) fill_references(*found);
+    return found;
   }
   // The one match: NotFoundError when none matches, MultipleFoundError when more than one does.
   Tracked<T> one() const {
@@ -133,6 +160,7 @@ class TypedQuery {
                                fields_named() + " (_id " + detail::describe_id(first->stored()->view()) + " and _id " +
                                detail::describe_id(second->stored()->view()) + "); one() expects exactly one");
     }
+    fill_references(*first);
     return std::move(*first);
   }
   // How many the query reads: the matches after its skip, at most its limit.
@@ -166,6 +194,18 @@ class TypedQuery {
   }
 
  private:
+  TypedCursor<T> unpopulated() const { return collection_.find(filter_, options()); }
+  void fill_references(std::vector<Tracked<T>>& found) const {
+    for (const auto& step : populate_) step(collection_, found);
+  }
+  void fill_references(Tracked<T>& found) const {
+    if (populate_.empty()) return;
+    std::vector<Tracked<T>> one;
+    one.push_back(std::move(found));
+    fill_references(one);
+    found = std::move(one.front());
+  }
+
   template <class M, class Owner>
   static SortKey sort_key(const IndexKey<M, Owner>& key) {
     return {std::string(schema_of<T>().name_of(static_cast<M T::*>(key.member))), key.direction};
@@ -174,11 +214,10 @@ class TypedQuery {
 
   // The matches after the skip, at most `limit` (0: all).
   int64_t counted(int64_t limit) const {
-    collection_.refuse_unknown_classes(filter_);
     CountOptions o;
     if (skip_ > 0) o.skip = skip_;
     if (limit > 0) o.limit = limit;
-    return collection_.raw().count_documents(collection_.own(filter_), o);
+    return collection_.count(filter_, o);
   }
   std::string fields_named() const {
     std::string fields = detail::filter_fields(filter_.document().view());
@@ -198,6 +237,8 @@ class TypedQuery {
   int64_t limit_ = 0;
   int32_t batch_size_ = 0;
   std::optional<TypedCursor<T>> cursor_;
+  // What populate asked for, in order.
+  std::vector<std::function<void(const TypedCollection<T>&, std::vector<Tracked<T>>&)>> populate_;
 };
 
 template <Model T>
