@@ -7,7 +7,6 @@
 #include <benchmark/benchmark.h>
 #include <mongoc/mongoc.h>
 
-#include <atomic>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +14,7 @@
 
 #include "mongo_orm/mongo_orm.hpp"
 #include "server.hpp"
+#include "support/command_counter.hpp"
 
 namespace bench {
 
@@ -50,46 +50,16 @@ struct Owned {
   bson_t* bson;
 };
 
-std::atomic<int64_t> commands{0};
-std::atomic<int64_t> author_commands{0};  // find and getMore on the authors collection
-void count_command(const mongoc_apm_command_started_t* event) {
-  ++commands;
-  const bson_t* command = mongoc_apm_command_started_get_command(event);
-  bson_iter_t it;
-  const char* name = mongoc_apm_command_started_get_command_name(event);
-  const char* collection_key = std::string_view(name) == "getMore" ? "collection" : name;
-  if (bson_iter_init_find(&it, command, collection_key) && BSON_ITER_HOLDS_UTF8(&it) &&
-      std::string_view(bson_iter_utf8(&it, nullptr)) == "authors") {
-    ++author_commands;
-  }
+// Every command sent through the counted pool (getMore included).
+testing::CommandCounter& counted() {
+  static testing::CommandCounter instance(server_uri());
+  return instance;
 }
 // Round trips per iteration: all of them, and those fetching the authors.
 void report_round_trips(benchmark::State& state, int64_t all_before, int64_t authors_before) {
   double n = static_cast<double>(state.iterations());
-  state.counters["round_trips"] = static_cast<double>(commands.load() - all_before) / n;
-  state.counters["author_round_trips"] = static_cast<double>(author_commands.load() - authors_before) / n;
-}
-
-// A pool whose commands are counted.
-struct CountedPool {
-  CountedPool() {
-    uri = mongoc_uri_new(server_uri());
-    pool = mongoc_client_pool_new(uri);
-    mongoc_apm_callbacks_t* callbacks = mongoc_apm_callbacks_new();
-    mongoc_apm_set_command_started_cb(callbacks, &count_command);
-    mongoc_client_pool_set_apm_callbacks(pool, callbacks, nullptr);
-    mongoc_apm_callbacks_destroy(callbacks);
-  }
-  ~CountedPool() {
-    mongoc_client_pool_destroy(pool);
-    mongoc_uri_destroy(uri);
-  }
-  mongoc_uri_t* uri;
-  mongoc_client_pool_t* pool;
-};
-CountedPool& counted_pool() {
-  static CountedPool instance;
-  return instance;
+  state.counters["round_trips"] = static_cast<double>(counted().total() - all_before) / n;
+  state.counters["author_round_trips"] = static_cast<double>(counted().on("authors") - authors_before) / n;
 }
 
 void seed_once() {
@@ -120,10 +90,10 @@ void seed_once() {
 void BM_Populate10k_RawDriverIn(benchmark::State& state) {
   if (skip_without_server(state)) return;
   seed_once();
-  mongoc_client_t* client = mongoc_client_pool_pop(counted_pool().pool);
+  mongoc_client_t* client = mongoc_client_pool_pop(counted().pool());
   mongoc_collection_t* posts = mongoc_client_get_collection(client, bench_db, "posts");
   mongoc_collection_t* authors = mongoc_client_get_collection(client, bench_db, "authors");
-  int64_t before = commands.load(), authors_before = author_commands.load();
+  int64_t before = counted().total(), authors_before = counted().on("authors");
   for (auto _ : state) {
     std::vector<Owned> post_docs;
     post_docs.reserve(post_count);
@@ -151,7 +121,9 @@ void BM_Populate10k_RawDriverIn(benchmark::State& state) {
     bson_append_array_end(&by_id, &in);
     bson_append_document_end(&filter, &by_id);
     bson_t opts = BSON_INITIALIZER;
-    BSON_APPEND_INT32(&opts, "batchSize", static_cast<int32_t>(wanted.size()));
+    // Every match in the first reply, the cursor closed with it (no empty getMore).
+    BSON_APPEND_INT64(&opts, "limit", static_cast<int64_t>(wanted.size()));
+    BSON_APPEND_INT32(&opts, "batchSize", static_cast<int32_t>(wanted.size() + 1));
     cursor = mongoc_collection_find_with_opts(authors, &filter, &opts, nullptr);
     std::unordered_map<std::string, Owned> by_key;
     while (mongoc_cursor_next(cursor, &doc)) {
@@ -174,17 +146,17 @@ void BM_Populate10k_RawDriverIn(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * post_count);
   mongoc_collection_destroy(posts);
   mongoc_collection_destroy(authors);
-  mongoc_client_pool_push(counted_pool().pool, client);
+  mongoc_client_pool_push(counted().pool(), client);
 }
 BENCHMARK(BM_Populate10k_RawDriverIn)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Populate10k_MongoOrm(benchmark::State& state) {
   if (skip_without_server(state)) return;
   seed_once();
-  Client client = Client::wrap(counted_pool().pool);
+  const Client& client = counted().client();
   model::TypedCollection<Post> posts(client.database(bench_db));
   (void)client.capabilities();  // asked once per client (buildInfo, hello), not per populate
-  int64_t before = commands.load(), authors_before = author_commands.load();
+  int64_t before = counted().total(), authors_before = counted().on("authors");
   for (auto _ : state) {
     auto found = posts.query().populate(&Post::author).to_vector();
     benchmark::DoNotOptimize(found.back()->author->name.size());

@@ -9,10 +9,10 @@ say() { echo "bootstrap: $*"; }
 die() { echo "bootstrap: error: $*" >&2; exit 1; }
 
 # Debian packages: compiler and build tools, the MongoDB C driver, test, benchmark and CLI
-# libraries, Asio for the asynchronous face, pkg-config for the consumer check, MongoEngine for
-# the interop test and benchmark.
+# libraries, Asio for the asynchronous face, Boost (Boost.Math's binomial bounds for sampled
+# analysis), pkg-config for the consumer check, MongoEngine for the interop test and benchmark.
 packages=(g++ cmake ninja-build pkg-config libmongoc-dev libbson-dev libgtest-dev libgmock-dev
-          libbenchmark-dev libcli11-dev libasio-dev python3-mongoengine)
+          libbenchmark-dev libcli11-dev libasio-dev libboost-dev python3-mongoengine)
 install_debian() {
   local sudo=""
   if [[ $(id -u) -ne 0 ]]; then

@@ -8,7 +8,11 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <boost/math/distributions/binomial.hpp>
+#include <cmath>
+
 #include "mongo_orm/bson/builder.hpp"
+#include "mongo_orm/driver/sample.hpp"
 #include "mongo_orm/bson/types.hpp"
 #include "mongo_orm/error.hpp"
 
@@ -167,7 +171,7 @@ CollectionAnalysis run(const Collection& collection, const AnalyzeOptions& optio
     PathAnalysis* p = tally.add(path.empty() ? "(document)" : as_analysis_path(path, declared.maps));
     if (p && p->refused++ == 0) p->refused_example = reason;
   };
-  for (bson::DocumentView document : collection.find({}, find)) {
+  auto take = [&](bson::DocumentView document) {
     ++out.documents;
     tally.document(document);
     if (model) {
@@ -191,6 +195,20 @@ CollectionAnalysis run(const Collection& collection, const AnalyzeOptions& optio
       }
     }
     if (options.progress && out.documents % std::max(options.batch_size, 1) == 0) options.progress(out.documents);
+  };
+  if (options.sample > 0) {
+    if (options.limit > 0) {
+      throw InvalidRequestError(ns + ": analyze takes a sample or a limit, not both (a limit reads the first documents, "
+                                     "which are no sample)");
+    }
+    int64_t held = collection.estimated_document_count();
+    if (held > options.sample) {
+      out.sampled_from = held;
+      out.sampling = sample_documents(collection, {options.sample, options.seed}, take);
+    }
+  }
+  if (out.sampling.empty()) {
+    for (bson::DocumentView document : collection.find({}, find)) take(document);
   }
   out.limited = options.limit > 0 && out.documents >= options.limit;
   for (const auto& [path, type] : declared.types) {
@@ -218,12 +236,55 @@ CollectionAnalysis analyze(const Database& database, const migrate::ModelSet::En
   return run(database.collection(model.collection), options, &model, declared_by(model));
 }
 
+ShareBounds share_bounds(int64_t hits, int64_t sampled) {
+  if (sampled <= 0 || hits < 0 || hits > sampled) {
+    throw InvalidRequestError("share_bounds: " + std::to_string(hits) + " of " + std::to_string(sampled) +
+                              " is not a count within a sample");
+  }
+  using boost::math::binomial_distribution;
+  constexpr double confidence = 0.05;
+  auto n = static_cast<double>(sampled), k = static_cast<double>(hits);
+  if (hits == 0) return {0, binomial_distribution<>::find_upper_bound_on_p(n, k, confidence)};
+  if (hits == sampled) return {binomial_distribution<>::find_lower_bound_on_p(n, k, confidence), 1};
+  return {binomial_distribution<>::find_lower_bound_on_p(n, k, confidence / 2),
+          binomial_distribution<>::find_upper_bound_on_p(n, k, confidence / 2)};
+}
+
+namespace {
+// A share as a percentage, rounded outwards (an upper bound up, a lower bound down) to two
+// significant digits at most: "0.3%", "2.1%", "99.7%".
+std::string percent(double share, bool upper) {
+  double value = share * 100;
+  int decimals = value >= 10 ? 1 : value >= 1 ? 1 : value >= 0.1 ? 2 : value >= 0.01 ? 3 : 4;
+  double scale = std::pow(10.0, decimals);
+  double rounded = upper ? std::ceil(value * scale - 1e-9) / scale : std::floor(value * scale + 1e-9) / scale;
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(decimals) << rounded;
+  std::string text = out.str();
+  while (text.find('.') != std::string::npos && (text.back() == '0' || text.back() == '.')) text.pop_back();
+  return text + "%";
+}
+}  // namespace
+
+std::string describe_share(int64_t hits, int64_t sampled) {
+  ShareBounds b = share_bounds(hits, sampled);
+  std::string text = std::to_string(hits) + " of " + std::to_string(sampled) + " sampled: ";
+  if (hits == 0) return text + "at most " + percent(b.high, true);
+  if (hits == sampled) return text + "at least " + percent(b.low, false);
+  return text + percent(b.low, false) + " to " + percent(b.high, true);
+}
+
 std::string to_text(const CollectionAnalysis& a) {
   std::ostringstream out;
   out << a.collection;
   if (!a.model.empty()) out << " (model " << a.model << ")";
-  out << ": " << a.documents << (a.documents == 1 ? " document" : " documents")
-      << (a.limited ? ", the first read only (--limit): counts are of those" : ", every one read") << "\n";
+  if (!a.sampling.empty()) {
+    out << ": a uniform sample of " << a.documents << " of about " << a.sampled_from << " documents (" << a.sampling
+        << "): counts are of the sample, shares with their 95% bounds\n";
+  } else {
+    out << ": " << a.documents << (a.documents == 1 ? " document" : " documents")
+        << (a.limited ? ", the first read only (--limit): counts are of those" : ", every one read") << "\n";
+  }
   std::size_t width = 4;
   for (const auto& p : a.paths) width = std::max(width, p.path.size());
   out << "  " << std::left << std::setw(static_cast<int>(width) + 2) << "PATH" << std::right << std::setw(10) << "PRESENT"
@@ -240,10 +301,18 @@ std::string to_text(const CollectionAnalysis& a) {
       if (p.refused > 0) out << ", refused in " << p.refused << " (e.g. " << p.refused_example << ")";
     }
     out << "\n";
+    if (!a.sampling.empty() && p.path.find('[') == std::string::npos && p.path.find('*') == std::string::npos &&
+        p.path.find('.') == std::string::npos && p.path != "(document)") {
+      out << "  " << std::string(width + 2, ' ') << "missing in " << describe_share(p.missing, a.documents);
+      if (!a.model.empty() && !p.declared.empty()) out << "; refused in " << describe_share(p.refused, a.documents);
+      out << "\n";
+    }
   }
   if (a.paths_not_counted > 0) out << "  (" << a.paths_not_counted << " values at further paths not counted)\n";
   if (!a.model.empty()) {
-    out << "  refused by the model: " << a.refused << " of " << a.documents << "\n";
+    out << "  refused by the model: " << (a.sampling.empty() || a.documents == 0 ? std::to_string(a.refused) + " of " + std::to_string(a.documents)
+                                                                               : describe_share(a.refused, a.documents))
+        << "\n";
     if (!a.classes.empty()) {
       out << "  by _cls:";
       for (const auto& [cls, count] : a.classes) out << " " << (cls.empty() ? "(none)" : cls) << " " << count;
@@ -263,10 +332,17 @@ bson::Document to_document(const CollectionAnalysis& a) {
   bson::Builder out;
   out.append("collection", a.collection).append("model", a.model).append("documents", a.documents)
       .append("limited", a.limited).append("paths_not_counted", a.paths_not_counted);
+  if (!a.sampling.empty()) out.append("sampling", a.sampling).append("sampled_from", a.sampled_from);
+  auto bounds = [&](bson::Builder& b, std::string_view key, int64_t hits) {
+    if (a.sampling.empty() || a.documents == 0 || hits > a.documents) return;
+    ShareBounds s = share_bounds(hits, a.documents);
+    b.append(key, [&](bson::ArrayBuilder& pair) { pair.append(s.low).append(s.high); });
+  };
   out.append("paths", [&](bson::ArrayBuilder& list) {
     for (const auto& p : a.paths) {
       list.append([&](bson::Builder& b) {
         b.append("path", p.path).append("present", p.present).append("missing", p.missing).append("null", p.null);
+        if (p.path.find_first_of("[*.") == std::string::npos) bounds(b, "missing_share_95", p.missing);
         b.append("types", [&](bson::Builder& t) { for (const auto& [type, count] : p.types) t.append(type, count); });
         if (!a.model.empty()) {
           b.append("declared", p.declared).append("refused", p.refused);
@@ -277,6 +353,7 @@ bson::Document to_document(const CollectionAnalysis& a) {
   });
   if (!a.model.empty()) {
     out.append("refused", a.refused);
+    bounds(out, "refused_share_95", a.refused);
     out.append("classes", [&](bson::Builder& c) { for (const auto& [cls, count] : a.classes) c.append(cls, count); });
     out.append("unknown_classes", [&](bson::ArrayBuilder& c) { for (const auto& cls : a.unknown_classes) c.append(cls); });
     out.append("versions", [&](bson::Builder& v) { for (const auto& [version, count] : a.versions) v.append(version, count); });

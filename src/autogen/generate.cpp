@@ -317,13 +317,10 @@ class Generator {
     std::string name = model::index_name(index);
     std::string key = c.collection + "\n" + name;
     if (!indexes_.insert(key).second) return;  // declared by each class of a hierarchy
-    std::string lacking = index.options.partial_filter && !capabilities_.partial_indexes ? "partial indexes"
-                          : index.options.expire_after_seconds && !capabilities_.ttl_indexes ? "TTL indexes"
-                          : index.options.sparse && !capabilities_.sparse_indexes ? "sparse indexes"
-                                                                                  : "";
-    if (!lacking.empty()) {
-      warn(c.model + ": index " + name + " (" + model::index_summary(index) + ") needs " + lacking +
-           ", which this server does not have: no step planned, as it would build another index than declared");
+    if (auto lacking = model::unsupported_option(index, capabilities_)) {
+      warn(c.model + ": index " + name + " (" + model::index_summary(index) + ") is declared with " + lacking->option +
+           ", but the server lacks capability " + lacking->capability +
+           ": no step planned, as it would build another index than declared");
       return;
     }
     if (index.options.unique) {
@@ -341,15 +338,9 @@ class Generator {
         return;
       }
     }
-    bson::Builder options;
-    options.append("name", name);
-    if (index.options.unique) options.append("unique", true);
-    if (index.options.sparse) options.append("sparse", true);
-    if (index.options.partial_filter) options.append("partialFilterExpression", index.options.partial_filter->view());
-    if (index.options.expire_after_seconds) options.append("expireAfterSeconds", *index.options.expire_after_seconds);
     bson::Builder op;
     op.append("op", "create_index").append("collection", c.collection).append("keys", index.keys.view());
-    op.append("options", options.view());
+    op.append("options", model::index_options(index));
     plan(index_creates, std::move(op), why, Safety::safe);
   }
 

@@ -33,10 +33,9 @@ std::string field_line(const model::FieldDescription& field) {
 std::string index_line(const model::IndexSpec& index) {
   bson::Builder b;
   b.append("name", model::index_name(index)).append("keys", index.keys.view());
-  if (index.options.unique) b.append("unique", true);
-  if (index.options.sparse) b.append("sparse", true);
-  if (index.options.partial_filter) b.append("partialFilterExpression", index.options.partial_filter->view());
-  if (index.options.expire_after_seconds) b.append("expireAfterSeconds", *index.options.expire_after_seconds);
+  for (bson::Element option : model::index_options(index)) {
+    if (option.key() != "name") b.append(option.key(), option);
+  }
   return line(b);
 }
 
@@ -164,6 +163,7 @@ model::IndexSpec read_index(const SnapshotReader& read, bson::DocumentView i) {
     if (ttl->type() != bson::Type::int32) throw ConfigurationError("index " + index.options.name + ": \"expireAfterSeconds\" must be a number of seconds");
     index.options.expire_after_seconds = ttl->as_int32();
   }
+  if (i.find("collation")) index.options.collation = bson::Document(read.document(i, "collation"));
   return index;
 }
 

@@ -29,6 +29,8 @@ struct Flag {
 constexpr Flag capability_flags[] = {
     {"transactions", &Capabilities::transactions},
     {"$sample", &Capabilities::sample_stage},
+    {"$lookup", &Capabilities::lookup_stage},
+    {"collations", &Capabilities::collations},
     {"update pipelines", &Capabilities::update_pipelines},
     {"collMod / validators", &Capabilities::collection_validators},
     {"partial indexes", &Capabilities::partial_indexes},

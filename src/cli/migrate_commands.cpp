@@ -61,6 +61,8 @@ struct MigrateOptions {
   std::string snapshot_file;
   std::vector<std::string> collections;
   int64_t limit = 0;
+  int64_t analyze_sample = 0;
+  uint64_t seed = 0;  // 0: a random seed
   std::vector<std::string> renames;  // MODEL:OLD=NEW
   std::vector<std::string> class_maps;  // OLD=NEW[:FILTER]
   bool accept_destructive = false;
@@ -546,7 +548,8 @@ int run_generate(const Database& database, const migrate::ModelSet& models, cons
 // Each named collection (with the model that reads it, if one does), else every model's.
 int run_analyze(const Database& database, const migrate::ModelSet& models, const MigrateOptions& options,
                 ProgressPrinter& printer) {
-  autogen::AnalyzeOptions analyze_options{.limit = options.limit};
+  autogen::AnalyzeOptions analyze_options{.limit = options.limit, .sample = options.analyze_sample};
+  if (options.seed != 0) analyze_options.seed = options.seed;
   auto started = std::chrono::steady_clock::now();
   analyze_options.progress = [&](int64_t read) {
     if (!options.json) printer(migrate::Progress{"analyze", read, -1, std::chrono::steady_clock::now() - started});
@@ -661,8 +664,14 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
   auto* analyze_cmd = migrate_cmd->add_subcommand(
       "analyze", "What collections hold, path by path: types, missing, null; against the models that read them");
   analyze_cmd->add_option("collection", options->collections, "Collections to analyze (default: every model's)");
-  analyze_cmd->add_option("--limit", options->limit, "Read at most this many documents of each (default: all)")
-      ->check(at_least(1));
+  auto* analyze_limit = analyze_cmd->add_option("--limit", options->limit, "Read at most this many documents of each (default: all)")
+                            ->check(at_least(1));
+  analyze_cmd
+      ->add_option("--sample", options->analyze_sample,
+                   "Read a uniform random sample of this many documents of each; shares come with their 95% bounds")
+      ->check(at_least(1))
+      ->excludes(analyze_limit);
+  analyze_cmd->add_option("--seed", options->seed, "Seed of the sample where the server has no $sample (repeatable samples)");
   analyze_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* generate_cmd = migrate_cmd->add_subcommand(
       "generate", "Write the migration for what changed in the models since the snapshot, from the data, into --dir; "

@@ -56,9 +56,11 @@ Capabilities Capabilities::from_replies(bson::DocumentView hello, bson::Document
   caps.transactions = (caps.topology == Topology::replica_set && wire >= 7) ||
                       (caps.topology == Topology::sharded && wire >= 8);
   caps.sample_stage = true;
+  caps.lookup_stage = true;
   caps.update_pipelines = wire >= 8;
   caps.collection_validators = true;
   caps.partial_indexes = true;
+  caps.collations = true;
   caps.ttl_indexes = true;
   caps.sparse_indexes = true;
   caps.find_and_modify_projection = true;

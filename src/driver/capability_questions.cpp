@@ -82,6 +82,9 @@ Capabilities Client::ask_capabilities(Capabilities assumed) const {
   };
   learn(&Capabilities::sample_stage,
         answer(command(R"({"aggregate": "never_created", "pipeline": [{"$sample": {"size": 1}}], "cursor": {}})")));
+  learn(&Capabilities::lookup_stage,
+        answer(command(R"({"aggregate": "never_created", "pipeline": [{"$lookup": {"from": "never_created",
+          "localField": "a", "foreignField": "_id", "as": "b"}}], "cursor": {}})")));
   learn(&Capabilities::update_pipelines, answer([this] {
           bson::Document reply = run_command(
               question_database, bson::from_json(R"({"update": "never_created", "updates": [{"q": {"_id": "question"},

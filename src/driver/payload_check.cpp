@@ -52,11 +52,15 @@ void walk(const Capabilities& caps, bson_iter_t& it, bool inside_array, std::vec
         keys.emplace_back(bson_iter_key(&it));
         if (array && inside_array && !caps.nested_arrays) refuse(target, keys, "an array inside an array", "nested_arrays");
         bson_iter_t child;
-        if (!array && !caps.dbref_values && bson_iter_recurse(&it, &child) && bson_iter_next(&child) &&
-            std::string_view(bson_iter_key(&child)) == "$ref") {
-          refuse(target, keys, "a DBRef ({$ref, $id})", "dbref_values");
+        if (bson_iter_recurse(&it, &child)) {
+          if (!array && !caps.dbref_values) {
+            bson_iter_t first = child;
+            if (bson_iter_next(&first) && std::string_view(bson_iter_key(&first)) == "$ref") {
+              refuse(target, keys, "a DBRef ({$ref, $id})", "dbref_values");
+            }
+          }
+          walk(caps, child, array, keys, target);
         }
-        if (bson_iter_recurse(&it, &child)) walk(caps, child, array, keys, target);
         keys.pop_back();
         break;
       }

@@ -41,6 +41,33 @@ bool same_document(bson::DocumentView a, bson::DocumentView b) {
   return ia == a.end() && ib == b.end();
 }
 
+// The simple collation (binary comparison) is what no collation means.
+bool is_simple(std::optional<bson::DocumentView> collation) {
+  if (!collation) return true;
+  auto locale = collation->find("locale");
+  return locale && locale->type() == bson::Type::string && locale->as_string() == "simple";
+}
+
+std::string collation_differences(const std::optional<bson::Document>& declared, bson::DocumentView existing) {
+  std::optional<bson::DocumentView> server;
+  if (auto c = existing.find("collation"); c && c->type() == bson::Type::document) server = c->as_document();
+  std::optional<bson::DocumentView> wanted;
+  if (declared) wanted = declared->view();
+  if (is_simple(wanted) || is_simple(server)) {
+    if (is_simple(wanted) == is_simple(server)) return "";
+    return "collation " + (server ? bson::to_relaxed_json(*server) : std::string("simple")) + " on the server, " +
+           (wanted ? bson::to_relaxed_json(*wanted) : std::string("none")) + " declared";
+  }
+  std::string differing;
+  for (bson::Element option : *wanted) {
+    auto held = server->find(option.key());
+    if (!held || !same_value(option, *held)) differing += (differing.empty() ? "" : ", ") + std::string(option.key());
+  }
+  if (differing.empty()) return "";
+  return "collation " + bson::to_relaxed_json(*server) + " on the server, " + bson::to_relaxed_json(*wanted) +
+         " declared (" + differing + " differ" + (differing.find(',') == std::string::npos ? "s" : "") + ")";
+}
+
 bool flag(bson::DocumentView index, std::string_view key) {
   auto e = index.find(key);
   return e && e->type() == bson::Type::boolean && e->as_bool();
@@ -65,14 +92,7 @@ std::string differences(const IndexSpec& spec, bson::DocumentView existing) {
                                     same_document(partial->as_document(), spec.options.partial_filter->view())
                               : !spec.options.partial_filter;
   if (!same_partial) note("partialFilterExpression differs");
-  // No collation is declared: the server's must be the simple one (absent, or locale "simple").
-  auto collation = existing.find("collation");
-  if (collation && collation->type() == bson::Type::document) {
-    auto locale = bson::DocumentView(collation->as_document()).find("locale");
-    if (!(locale && locale->type() == bson::Type::string && locale->as_string() == "simple")) {
-      note("collation " + bson::to_relaxed_json(collation->as_document()) + " on the server, none declared");
-    }
-  }
+  if (std::string why = collation_differences(spec.options.collation, existing); !why.empty()) note(why);
   return out;
 }
 
@@ -84,29 +104,44 @@ std::string index_differences(const IndexSpec& spec, bson::DocumentView server_i
 
 namespace {
 
-IndexModel to_model(const IndexSpec& spec) {
+void check_declared(const Collection& collection, const IndexSpec& spec) {
+  if (spec.options.collation) {
+    auto locale = spec.options.collation->view().find("locale");
+    if (!locale || locale->type() != bson::Type::string) {
+      throw InvalidRequestError(collection.namespace_name() + ": index '" + index_name(spec) + "' declares the collation " +
+                                bson::to_relaxed_json(*spec.options.collation) +
+                                " without a locale (a string, \"simple\" for binary comparison); nothing was created");
+    }
+  }
+  if (auto lacking = unsupported_option(spec, collection.client().capabilities())) {
+    throw InvalidRequestError(collection.namespace_name() + ": index '" + index_name(spec) + "' is declared with " +
+                              lacking->option + ", but the server lacks capability " + lacking->capability +
+                              "; it would build a different index, so nothing was created");
+  }
+}
+
+}  // namespace
+
+bson::Document index_options(const IndexSpec& spec) {
   bson::Builder options;
   options.append("name", index_name(spec));
   if (spec.options.unique) options.append("unique", true);
   if (spec.options.sparse) options.append("sparse", true);
-  if (spec.options.partial_filter) options.append("partialFilterExpression", *spec.options.partial_filter);
+  if (spec.options.partial_filter) options.append("partialFilterExpression", spec.options.partial_filter->view());
   if (spec.options.expire_after_seconds) options.append("expireAfterSeconds", *spec.options.expire_after_seconds);
-  return {spec.keys, options.extract()};
+  if (spec.options.collation) options.append("collation", spec.options.collation->view());
+  return options.extract();
 }
 
-void check_capabilities(const Collection& collection, const IndexSpec& spec) {
-  const Capabilities& caps = collection.client().capabilities();
-  auto refuse = [&](std::string_view option, std::string_view capability) {
-    throw InvalidRequestError(collection.namespace_name() + ": index '" + index_name(spec) + "' is declared " +
-                              std::string(option) + ", but the server lacks capability " + std::string(capability) +
-                              "; it would build a different index, so nothing was created");
-  };
-  if (spec.options.partial_filter && !caps.partial_indexes) refuse("with a partial filter", "partial_indexes");
-  if (spec.options.expire_after_seconds && !caps.ttl_indexes) refuse("with a TTL", "ttl_indexes");
-  if (spec.options.sparse && !caps.sparse_indexes) refuse("sparse", "sparse_indexes");
+std::optional<UnsupportedIndexOption> unsupported_option(const IndexSpec& spec, const Capabilities& caps) {
+  if (spec.options.partial_filter && !caps.partial_indexes) return UnsupportedIndexOption{"a partial filter", "partial_indexes"};
+  if (spec.options.expire_after_seconds && !caps.ttl_indexes) return UnsupportedIndexOption{"a TTL", "ttl_indexes"};
+  if (spec.options.sparse && !caps.sparse_indexes) return UnsupportedIndexOption{"sparse", "sparse_indexes"};
+  if (spec.options.collation && !caps.collations && !is_simple(spec.options.collation->view())) {
+    return UnsupportedIndexOption{"a collation", "collations"};
+  }
+  return std::nullopt;
 }
-
-}  // namespace
 
 std::string index_name(const IndexSpec& spec) {
   return spec.options.name.empty() ? default_index_name(spec.keys) : spec.options.name;
@@ -118,6 +153,7 @@ std::string index_summary(const IndexSpec& spec) {
   if (spec.options.sparse) out += " sparse";
   if (spec.options.partial_filter) out += " partial " + bson::to_relaxed_json(*spec.options.partial_filter);
   if (spec.options.expire_after_seconds) out += " expireAfterSeconds " + std::to_string(*spec.options.expire_after_seconds);
+  if (spec.options.collation) out += " collation " + bson::to_relaxed_json(*spec.options.collation);
   return out;
 }
 
@@ -152,9 +188,9 @@ std::vector<std::string> ensure_indexes(const Collection& collection, const std:
     text.pop_back();
     throw InvalidRequestError(text);
   }
-  for (const IndexSpec& spec : diff.missing) check_capabilities(collection, spec);
+  for (const IndexSpec& spec : diff.missing) check_declared(collection, spec);
   std::vector<IndexModel> models;
-  for (const IndexSpec& spec : diff.missing) models.push_back(to_model(spec));
+  for (const IndexSpec& spec : diff.missing) models.push_back({spec.keys, index_options(spec)});
   if (models.empty()) return {};
   return collection.create_indexes(models);
 }

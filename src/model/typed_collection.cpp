@@ -19,6 +19,16 @@ void ensure_indexes_once(const Collection& collection, const std::vector<IndexSp
   ensured.insert(std::move(key));  // only once they exist: a failure is raised again next time
 }
 
+const std::string* interned_namespace(const std::string& name) {
+  thread_local const std::string* last = nullptr;  // reads of one collection ask for one name
+  if (last && *last == name) return last;
+  static std::mutex mutex;
+  static std::set<std::string>* names = new std::set<std::string>;  // never destroyed: objects may outlive main
+  std::lock_guard lock(mutex);
+  last = &*names->insert(name).first;
+  return last;
+}
+
 std::string describe_id(bson::DocumentView document) {
   auto id = document.find("_id");
   if (!id) return "(no _id)";

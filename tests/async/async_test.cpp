@@ -3,6 +3,7 @@
 // cancellation before a call starts, and an executor destroyed with calls queued.
 #include <gtest/gtest.h>
 
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -161,6 +162,45 @@ TEST_F(AsyncTest, ExceptionsAndWritesReachTheCoroutine) {
   loop.run();
   EXPECT_NE(caught.find("more than one document matches"), std::string::npos) << caught;
   EXPECT_EQ(users.count(), 0);
+}
+
+// A save or insert that fails hands the object back beside the error, its changes kept:
+// asio::experimental::as_tuple receives both; use_awaitable rethrows.
+TEST_F(AsyncTest, AFailedSaveOrInsertHandsTheObjectBack) {
+  BlockingExecutor pool({.threads = 1});
+  AsyncCollection<User> async_users(users, pool);
+  Tracked<User> ada = stored_user("ada@example.com", 36);
+  asio::io_context loop;
+  bool checked = false;
+  asio::co_spawn(
+      loop,
+      [&]() -> asio::awaitable<void> {
+        Tracked<User> loaded = *co_await async_users.get_by_id(ada->id, asio::use_awaitable);
+        loaded->age = 500;  // max(150)
+        loaded->name = "Ada L.";
+        auto [error, back] = co_await async_users.save(std::move(loaded), asio::experimental::as_tuple(asio::use_awaitable));
+        EXPECT_TRUE(error);
+        EXPECT_THROW(std::rethrow_exception(error), ValidationError);
+        EXPECT_EQ(back->age, 500) << "the object comes back as it went in";
+        EXPECT_EQ(back->name, "Ada L.");
+        EXPECT_TRUE(back.is_stored());
+        back->age = 37;  // mended, saved again: only what changed goes out
+        Tracked<User> saved = co_await async_users.save(std::move(back), asio::use_awaitable);
+        EXPECT_EQ(saved->name, "Ada L.");
+        User twin = sample_user();
+        twin.email = "ada@example.com";
+        twin.age = 200;
+        auto [insert_error, unsaved] = co_await async_users.insert(twin, asio::experimental::as_tuple(asio::use_awaitable));
+        EXPECT_TRUE(insert_error);
+        EXPECT_EQ(unsaved->age, 200);
+        EXPECT_FALSE(unsaved.is_stored());
+        checked = true;
+      },
+      asio::detached);
+  loop.run();
+  EXPECT_TRUE(checked);
+  EXPECT_EQ(users.get_by_id(ada->id)->get().age, 37);
+  EXPECT_EQ(users.count(), 1);
 }
 
 TEST_F(AsyncTest, ACallCancelledBeforeItStartsNeverRuns) {

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "model/jedi_models.hpp"
 #include "model/models.hpp"
 #include "mongo_orm/bson/json.hpp"
+#include "mongo_orm/driver/sample.hpp"
 #include "support/server.hpp"
 
 namespace mongo_orm::autogen {
@@ -157,6 +160,86 @@ TEST_F(AnalyzeTest, DocumentsBySchemaVersion) {
   EXPECT_EQ(a.versions, (std::map<std::string, int64_t>{{"1", 1}, {"2", 2}, {"3", 1}})) << "no field: version 1";
   EXPECT_EQ(a.refused, 1) << "a version newer than the model's";
   EXPECT_EQ(at(a, "_schema_version").declared, "int");
+}
+
+// The 95% bounds of a share read off a sample are the exact (Clopper-Pearson) binomial ones,
+// as statistics tables give them, one-sided when none or all of the sample had it.
+TEST(ShareBounds, AreTheExactBinomialBounds) {
+  EXPECT_EQ(share_bounds(0, 1000).low, 0);
+  EXPECT_NEAR(share_bounds(0, 1000).high, 0.0029912, 1e-6) << "1 - 0.05^(1/1000)";
+  EXPECT_NEAR(share_bounds(12, 1000).low, 0.0062155, 1e-6);
+  EXPECT_NEAR(share_bounds(12, 1000).high, 0.0208677, 1e-6);
+  EXPECT_NEAR(share_bounds(3, 50).low, 0.0125486, 1e-6);
+  EXPECT_NEAR(share_bounds(3, 50).high, 0.1654819, 1e-6);
+  EXPECT_NEAR(share_bounds(1000, 1000).low, 0.9970088, 1e-6);
+  EXPECT_EQ(share_bounds(1000, 1000).high, 1);
+  EXPECT_EQ(describe_share(0, 1000), "0 of 1000 sampled: at most 0.3%");
+  EXPECT_EQ(describe_share(12, 1000), "12 of 1000 sampled: 0.62% to 2.1%") << "rounded outwards";
+  EXPECT_EQ(describe_share(1000, 1000), "1000 of 1000 sampled: at least 99.7%");
+  EXPECT_THROW(share_bounds(5, 3), InvalidRequestError);
+  EXPECT_THROW(share_bounds(0, 0), InvalidRequestError);
+}
+
+// A sample is of distinct documents of the collection, exactly as many as asked; with a seed,
+// the reservoir (servers without $sample) draws the same one again.
+TEST_F(AnalyzeTest, ASampleHoldsDistinctDocumentsOfTheCollection) {
+  std::vector<bson::Document> docs;
+  for (int i = 0; i < 300; ++i) docs.push_back(bson::Builder{}.append("_id", i).append("n", i).extract());
+  Collection people = db.collection("sampled_people");
+  people.insert_many(docs);
+  std::set<int32_t> seen;
+  std::string method = sample_documents(people, {.size = 50, .seed = 11}, [&](bson::DocumentView d) {
+    EXPECT_EQ(d["_id"].as_int32(), d["n"].as_int32()) << "whole documents";
+    EXPECT_TRUE(seen.insert(d["_id"].as_int32()).second) << "each document once";
+  });
+  EXPECT_EQ(seen.size(), 50u);
+  EXPECT_EQ(method, capabilities().sample_stage ? "$sample" : "uniform reservoir over _id");
+  if (!capabilities().sample_stage) {
+    std::set<int32_t> again;
+    sample_documents(people, {.size = 50, .seed = 11}, [&](bson::DocumentView d) { again.insert(d["_id"].as_int32()); });
+    EXPECT_EQ(again, seen) << "the same seed draws the same sample";
+  }
+  std::set<int32_t> all;
+  sample_documents(people, {.size = 1000}, [&](bson::DocumentView d) { all.insert(d["_id"].as_int32()); });
+  EXPECT_EQ(all.size(), 300u) << "a sample larger than the collection is the collection";
+  EXPECT_THROW(sample_documents(people, {.size = 0}, [](bson::DocumentView) {}), InvalidRequestError);
+}
+
+// analyze --sample: the counts are of the sample, which the report says, with each top-level
+// path's missing share and its 95% bounds; a collection no larger than the sample is read whole
+// and exactly; a sample and a limit together are refused.
+TEST_F(AnalyzeTest, ASampledAnalysisStatesItsSampleAndBounds) {
+  std::vector<bson::Document> docs;
+  for (int i = 0; i < 400; ++i) {
+    bson::Builder d;
+    d.append("_id", i);
+    if (i % 10 != 0) d.append("age", i);  // 40 of 400 lack age
+    docs.push_back(d.extract());
+  }
+  Collection people = db.collection("sampled_ages");
+  people.insert_many(docs);
+  CollectionAnalysis a = analyze(people, {.sample = 100, .seed = 3});
+  EXPECT_EQ(a.documents, 100);
+  EXPECT_EQ(a.sampled_from, 400);
+  EXPECT_FALSE(a.sampling.empty());
+  const PathAnalysis& age = at(a, "age");
+  EXPECT_EQ(age.present + age.missing, 100);
+  std::string text = to_text(a);
+  EXPECT_NE(text.find("a uniform sample of 100 of about 400 documents (" + a.sampling + ")"), std::string::npos) << text;
+  EXPECT_NE(text.find("missing in " + describe_share(age.missing, 100)), std::string::npos) << text;
+  bson::Document json = to_document(a);
+  EXPECT_EQ(json["sampling"].as_string(), a.sampling);
+  bson::DocumentView age_json;
+  for (bson::Element p : json["paths"].as_array()) {
+    if (p.as_document()["path"].as_string() == "age") age_json = p.as_document();
+  }
+  ASSERT_TRUE(age_json.contains("missing_share_95"));
+  EXPECT_NEAR(age_json["missing_share_95"].as_array()[1].as_double(), share_bounds(age.missing, 100).high, 1e-12);
+
+  CollectionAnalysis whole = analyze(people, {.sample = 400});
+  EXPECT_TRUE(whole.sampling.empty()) << "no larger than the sample: every document read";
+  EXPECT_EQ(at(whole, "age").missing, 40);
+  EXPECT_THROW(analyze(people, {.limit = 10, .sample = 100}), InvalidRequestError);
 }
 
 }  // namespace

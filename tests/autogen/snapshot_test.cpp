@@ -1,5 +1,6 @@
 // Tests for autogen/snapshot.hpp: the canonical snapshot of the models.
 #include "mongo_orm/autogen/snapshot.hpp"
+#include "mongo_orm/autogen/diff.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,21 @@
 #include "model/jedi_models.hpp"
 #include "model/models.hpp"
 #include "mongo_orm/bson/json.hpp"
+
+namespace logins {
+// A case-insensitive unique email.
+struct Login {
+  mongo_orm::bson::ObjectId id;
+  std::string email;
+};
+inline auto define_schema(mongo_orm::model::SchemaTag<Login>) {
+  using namespace mongo_orm::model;
+  return schema<Login>("logins")
+      .id(&Login::id)
+      .field(&Login::email, "email")
+      .index({.unique = true, .collation = mongo_orm::bson::from_json(R"({"locale": "en", "strength": 2})")}, asc(&Login::email));
+}
+}  // namespace logins
 
 namespace mongo_orm::autogen {
 namespace {
@@ -59,6 +75,25 @@ TEST(Snapshot, NoModelsIsAnErrorNeverNothingChanged) {
   migrate::ModelSet twice;
   twice.add<app::User>("people").add<app::Member>("people");
   EXPECT_THROW(snapshot_text(twice), ConfigurationError);
+}
+
+// An index's collation is part of the snapshot: written, read back as it was, and a changed
+// collation is a changed index.
+TEST(Snapshot, AnIndexCollationIsWrittenReadBackAndDiffed) {
+  migrate::ModelSet models;
+  models.add<logins::Login>();
+  std::string text = snapshot_text(models);
+  EXPECT_NE(text.find(R"("unique" : true, "collation" : { "locale" : "en", "strength" : 2 })"), std::string::npos) << text;
+  std::vector<DescribedModel> read = read_snapshot(text);
+  ASSERT_EQ(read.size(), 1u);
+  ASSERT_EQ(read[0].description.indexes.size(), 1u);
+  ASSERT_TRUE(read[0].description.indexes[0].options.collation.has_value());
+  EXPECT_TRUE(diff(read, describe_models(models)).empty()) << "read back as it was written";
+  read[0].description.indexes[0].options.collation = bson::from_json(R"({"locale": "en", "strength": 1})");
+  std::vector<Change> changes = diff(read, describe_models(models));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, ChangeKind::index_changed) << to_text(changes[0]);
+  EXPECT_NE(changes[0].to.find("collation"), std::string::npos) << to_text(changes[0]);
 }
 
 }  // namespace

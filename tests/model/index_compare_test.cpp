@@ -48,5 +48,44 @@ TEST(IndexDifferences, KeyOrderOptionsFiltersAndCollationsDiffer) {
   EXPECT_NE(collation.find("none declared"), std::string::npos) << collation;
 }
 
+// A declared collation: every option it sets must be the server's; what the server adds (the
+// locale's defaults for the options left out, its ICU version) is no difference, so an unchanged
+// declaration never reads as changed.
+TEST(IndexDifferences, ADeclaredCollationComparesTheOptionsItSets) {
+  IndexOptions ci{.collation = from_json(R"({"locale": "en", "strength": 2})")};
+  auto server = [](const char* collation) {
+    return from_json((std::string(R"({"v": 2, "key": {"email": 1}, "name": "email_1", "collation": )") + collation + "}").c_str());
+  };
+  const char* as_reported = R"({"locale": "en", "caseLevel": false, "caseFirst": "off", "strength": 2, "numericOrdering": false,
+      "alternate": "non-ignorable", "maxVariable": "punct", "normalization": false, "backwards": false, "version": "57.1"})";
+  EXPECT_EQ(index_differences(declared(R"({"email": 1})", ci), server(as_reported)), "");
+  EXPECT_EQ(index_differences(declared(R"({"email": 1})", ci), server(R"({"locale": "en", "strength": {"$numberLong": "2"}})")), "");
+  std::string strength = index_differences(declared(R"({"email": 1})", ci), server(R"({"locale": "en", "strength": 3})"));
+  EXPECT_NE(strength.find("(strength differs)"), std::string::npos) << strength;
+  std::string both = index_differences(declared(R"({"email": 1})", ci), server(R"({"locale": "fr", "strength": 1})"));
+  EXPECT_NE(both.find("(locale, strength differ)"), std::string::npos) << both;
+  std::string missing = index_differences(declared(R"({"email": 1})", ci), from_json(R"({"key": {"email": 1}, "name": "email_1"})"));
+  EXPECT_NE(missing.find("collation simple on the server, { \"locale\" : \"en\", \"strength\" : 2 } declared"), std::string::npos)
+      << missing;
+  IndexOptions simple{.collation = from_json(R"({"locale": "simple"})")};
+  EXPECT_EQ(index_differences(declared(R"({"email": 1})", simple), from_json(R"({"key": {"email": 1}, "name": "email_1"})")), "")
+      << "the simple locale is no collation";
+}
+
+// The createIndexes fields of a declaration, and what a server without collations cannot build.
+TEST(IndexOptionsOf, ADeclarationGivesItsCreateIndexesFields) {
+  IndexSpec spec = declared(R"({"email": 1})", {.unique = true, .collation = from_json(R"({"locale": "en", "strength": 2})")});
+  EXPECT_EQ(bson::to_relaxed_json(index_options(spec)),
+            R"({ "name" : "email_1", "unique" : true, "collation" : { "locale" : "en", "strength" : 2 } })");
+  Capabilities without;  // every flag false, as on FerretDB
+  auto lacking = unsupported_option(spec, without);
+  ASSERT_TRUE(lacking.has_value());
+  EXPECT_EQ(lacking->capability, "collations");
+  Capabilities with;
+  with.collations = true;
+  EXPECT_FALSE(unsupported_option(spec, with).has_value());
+  EXPECT_FALSE(unsupported_option(declared(R"({"a": 1})", {.collation = from_json(R"({"locale": "simple"})")}), without).has_value());
+}
+
 }  // namespace
 }  // namespace mongo_orm::model

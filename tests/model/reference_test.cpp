@@ -4,10 +4,6 @@
 // query per reference field (counted through the C driver's command monitoring), and a
 // reference to a document that is gone reported by name, or left unpopulated when asked.
 #include <gtest/gtest.h>
-#include <mongoc/mongoc.h>
-
-#include <atomic>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,12 +11,15 @@
 #include <vector>
 
 #include "mongo_orm/mongo_orm.hpp"
+#include "support/command_counter.hpp"
 #include "support/server.hpp"
 
 namespace reference_app {
 namespace {
 
 using namespace mongo_orm;
+using bson::from_json;
+using bson::to_relaxed_json;
 using model::Dangling;
 using model::field;
 using model::Ref;
@@ -63,45 +62,6 @@ struct Letter {
 auto define_schema(model::SchemaTag<Letter>) {
   return model::schema<Letter>("ref_letters").id(&Letter::id).field(&Letter::sender, "sender");
 }
-
-// Counts the find commands sent to one collection, through libmongoc's command monitoring on a
-// pool of the test's own.
-class CountedClient {
- public:
-  explicit CountedClient(std::string collection) : collection_(std::move(collection)) {
-    bson_error_t error;
-    uri_ = mongoc_uri_new_with_error(mongo_orm::testing::server_uri().c_str(), &error);
-    pool_ = mongoc_client_pool_new(uri_);
-    mongoc_apm_callbacks_t* callbacks = mongoc_apm_callbacks_new();
-    mongoc_apm_set_command_started_cb(callbacks, &CountedClient::started);
-    mongoc_client_pool_set_apm_callbacks(pool_, callbacks, this);
-    mongoc_apm_callbacks_destroy(callbacks);
-    client_.emplace(Client::wrap(pool_));
-  }
-  ~CountedClient() {
-    client_.reset();
-    mongoc_client_pool_destroy(pool_);
-    mongoc_uri_destroy(uri_);
-  }
-  const Client& client() const { return *client_; }
-  int finds() const { return finds_.load(); }
-
- private:
-  static void started(const mongoc_apm_command_started_t* event) {
-    auto* self = static_cast<CountedClient*>(mongoc_apm_command_started_get_context(event));
-    if (std::strcmp(mongoc_apm_command_started_get_command_name(event), "find") != 0) return;
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, mongoc_apm_command_started_get_command(event), "find") && BSON_ITER_HOLDS_UTF8(&it) &&
-        self->collection_ == bson_iter_utf8(&it, nullptr)) {
-      ++self->finds_;
-    }
-  }
-  std::string collection_;
-  mongoc_uri_t* uri_ = nullptr;
-  mongoc_client_pool_t* pool_ = nullptr;
-  std::optional<Client> client_;
-  std::atomic<int> finds_{0};
-};
 
 class ReferenceTest : public mongo_orm::testing::ServerTest {
  protected:
@@ -216,12 +176,22 @@ TEST_F(ReferenceTest, PopulateFetchesEveryReferencedDocumentOfAFieldWithOneQuery
   }
   books.insert_many(many);
 
-  CountedClient counted("ref_authors");
+  mongo_orm::testing::CommandCounter counted(mongo_orm::testing::server_uri());
   Database database = counted.client().database(db.name());
   TypedCollection<Book> counted_books(database);
-  auto found = counted_books.query().sort(model::asc(&Book::title)).populate(&Book::author).populate(&Book::reviewers).to_vector();
+  auto query = counted_books.query().sort(model::asc(&Book::title)).populate(&Book::author).populate(&Book::reviewers);
+  auto found = query.to_vector();
   ASSERT_EQ(found.size(), 60u);
-  EXPECT_EQ(counted.finds(), 2) << "one query per reference field, never one per book";
+  if (counted.client().capabilities().lookup_stage) {
+    EXPECT_EQ(counted.count("aggregate", "ref_books"), 1) << "the books, with their authors joined by $lookup";
+    EXPECT_EQ(counted.count("find", "ref_books"), 0);
+    EXPECT_EQ(counted.count("find", "ref_authors"), 1) << "the reviewers (a vector) by one $in";
+  } else {
+    EXPECT_EQ(counted.count("find", "ref_books"), 1);
+    EXPECT_EQ(counted.count("find", "ref_authors"), 2) << "one query per reference field, never one per book";
+    EXPECT_TRUE(query.joining_pipeline().empty()) << "without $lookup, nothing is joined";
+  }
+  EXPECT_EQ(counted.on("ref_authors"), counted.count("find", "ref_authors")) << "every author in the first reply: " << counted.summary();
   for (auto& b : found) {
     ASSERT_TRUE(b->author.is_populated());
     EXPECT_EQ(b->author.id(), b->author->id);
@@ -280,6 +250,96 @@ TEST_F(ReferenceTest, ADanglingReferenceIsNamedOrLeftUnpopulatedWhenAsked) {
   EXPECT_FALSE(none->author.is_set());
   books.populate(none, &Book::author);
   EXPECT_FALSE(none->author.is_populated());
+  bson::Document raw = *books.raw().find_one(bson::Builder{}.append("_id", none->id).extract());
+  EXPECT_EQ(raw["author"].type(), bson::Type::null) << "stored as null, never as an empty ObjectId";
+  EXPECT_FALSE(books.get_by_id(none->id)->get().author.is_set()) << "and read back as a reference to nothing";
+  EXPECT_EQ(books.count(field(&Book::author) == authors_[0]->id), 1) << "only Kept";
+}
+
+// Where the server has $lookup, a query joins its single references in its own round trip; the
+// documents it returns carry the joined arrays under reserved names. Reading them needs no
+// $lookup: documents of that shape, built from the stored ones, fill the references as the
+// server's would; the vector of reviewers is fetched by $in as on any server.
+TEST_F(ReferenceTest, DocumentsJoinedByLookupFillTheirReferencesWithoutAnotherQuery) {
+  Book with_editor = book("Edited", 0);
+  with_editor.editor = authors_[1]->id;
+  with_editor.reviewers = {authors_[2]->id};
+  Tracked<Book> edited = books.insert(with_editor);
+  Tracked<Book> plain = books.insert(book("Plain", 0));
+  auto stored = [&](const auto& id) { return *db.collection("ref_books").find_one(bson::Builder{}.append("_id", id).extract()); };
+  auto author_doc = [&](std::size_t i) { return *db.collection("ref_authors").find_one(bson::Builder{}.append("_id", authors_[i]->id).extract()); };
+  // What {$lookup: {from: "ref_authors", localField: "author", foreignField: "_id", as: ...}} adds.
+  auto joined = [&](const bson::Document& book_doc, std::vector<bson::Document> authors_of_book, std::vector<bson::Document> editors) {
+    bson::Builder out;
+    for (bson::Element e : book_doc) out.append(e.key(), e);
+    out.append("__mongo_orm_populate_0", [&](bson::ArrayBuilder& a) { for (auto& d : authors_of_book) a.append(d.view()); });
+    out.append("__mongo_orm_populate_1", [&](bson::ArrayBuilder& a) { for (auto& d : editors) a.append(d.view()); });
+    return out.extract();
+  };
+  std::vector<bson::Document> documents;
+  documents.push_back(joined(stored(edited->id), {author_doc(0)}, {author_doc(1)}));
+  documents.push_back(joined(stored(plain->id), {author_doc(0)}, {}));
+
+  mongo_orm::testing::CommandCounter counted(mongo_orm::testing::server_uri());
+  TypedCollection<Book> counted_books(counted.client().database(db.name()));
+  auto query = counted_books.query().populate(&Book::author).populate(&Book::editor).populate(&Book::reviewers);
+  std::vector<Tracked<Book>> found = query.from_joined(documents);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(counted.count("find", "ref_authors"), 1) << "only the reviewers (a vector) are fetched";
+  EXPECT_EQ(found[0]->author->shown, "by Ada") << "joined documents are decoded as their model, after_load included";
+  EXPECT_EQ(found[0]->author.get(), found[1]->author.get()) << "one copy of a shared author";
+  EXPECT_EQ((*found[0]->editor)->name, "Grace");
+  EXPECT_FALSE(found[1]->editor.has_value());
+  EXPECT_EQ(found[0]->reviewers[0]->name, "Edsger");
+  EXPECT_FALSE(found[0].stored()->contains("__mongo_orm_populate_0")) << "the joined arrays are not part of the stored document";
+  found[0]->title = "Edited again";
+  counted_books.save(found[0]);
+  EXPECT_FALSE(stored(edited->id).contains("__mongo_orm_populate_0")) << "nor of what a save writes";
+
+  // A reference $lookup found nothing for.
+  std::vector<bson::Document> dangling;
+  dangling.push_back(joined(stored(plain->id), {}, {}));
+  try {
+    (void)counted_books.query().populate(&Book::author).from_joined(dangling);
+    FAIL() << "an author $lookup did not find was taken as populated";
+  } catch (const DanglingReferenceError& e) {
+    EXPECT_NE(std::string(e.what()).find("ref_books _id=ObjectId('" + plain->id.to_hex() + "'): field 'author'"), std::string::npos) << e.what();
+  }
+  auto left = counted_books.query().populate(&Book::author, {.dangling = Dangling::leave_unpopulated}).from_joined(dangling);
+  EXPECT_FALSE(left[0]->author.is_populated());
+}
+
+// The pipeline a query sends where the server joins: the query's own $match (its class scope
+// included), sort, skip and limit, then a $lookup for each single reference stored by id.
+TEST_F(ReferenceTest, AJoiningQueryIsTheQueryThenOneLookupPerSingleReference) {
+  if (!capabilities().lookup_stage) {
+    EXPECT_TRUE(books.query().populate(&Book::author).joining_pipeline().empty());
+    GTEST_SKIP() << "server lacks capability: lookup_stage (FerretDB has no $lookup); populate queries by $in, as tested";
+  }
+  auto query = books.query(field(&Book::title) == "A").sort(model::desc(&Book::title)).skip(1).limit(5)
+                   .populate(&Book::reviewers).populate(&Book::author);
+  std::vector<bson::Document> pipeline = query.joining_pipeline();
+  ASSERT_EQ(pipeline.size(), 5u);
+  EXPECT_EQ(to_relaxed_json(pipeline[0]), to_relaxed_json(from_json(R"({"$match": {"title": "A"}})")));
+  EXPECT_EQ(to_relaxed_json(pipeline[1]), to_relaxed_json(from_json(R"({"$sort": {"title": -1}})")));
+  EXPECT_EQ(to_relaxed_json(pipeline[2]), to_relaxed_json(from_json(R"({"$skip": {"$numberLong": "1"}})")));
+  EXPECT_EQ(to_relaxed_json(pipeline[3]), to_relaxed_json(from_json(R"({"$limit": {"$numberLong": "5"}})")));
+  EXPECT_EQ(to_relaxed_json(pipeline[4]), to_relaxed_json(from_json(
+                R"({"$lookup": {"from": "ref_authors", "localField": "author", "foreignField": "_id", "as": "__mongo_orm_populate_1"}})")));
+}
+
+// A query's populate reports a reference to a document that is gone on every server: joined or
+// fetched.
+TEST_F(ReferenceTest, AQueryWithPopulateNamesADanglingReference) {
+  Tracked<Book> orphan = books.insert(book("Orphan", 1));
+  authors.remove(authors_[1]);
+  EXPECT_THROW((void)books.query().populate(&Book::author).to_vector(), DanglingReferenceError);
+  EXPECT_THROW((void)books.query().populate(&Book::author).one(), DanglingReferenceError);
+  auto left = books.query().populate(&Book::author, {.dangling = Dangling::leave_unpopulated}).first();
+  ASSERT_TRUE(left.has_value());
+  EXPECT_FALSE((*left)->author.is_populated());
+  EXPECT_EQ((*left)->author.id(), authors_[1]->id);
+  EXPECT_EQ((*left)->id, orphan->id);
 }
 
 }  // namespace

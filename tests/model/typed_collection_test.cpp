@@ -59,6 +59,30 @@ auto define_schema(model::SchemaTag<Note>) {
       .auto_create_indexes();
 }
 
+// Factory defaults inside nested models: an embedded model, an optional one, a list of them.
+struct Stamp {
+  std::chrono::system_clock::time_point at{};
+  std::string by = "system";
+};
+auto define_schema(model::SchemaTag<Stamp>) {
+  return model::schema<Stamp>("")
+      .field(&Stamp::at, "at", model::default_factory([] { return std::chrono::system_clock::now(); }))
+      .field(&Stamp::by, "by", model::default_value(std::string("nobody")));
+}
+struct Ledger {
+  bson::ObjectId id;
+  Stamp opened;
+  std::optional<Stamp> closed;
+  std::vector<Stamp> audits;
+};
+auto define_schema(model::SchemaTag<Ledger>) {
+  return model::schema<Ledger>("ledgers")
+      .id(&Ledger::id)
+      .field(&Ledger::opened, "opened")
+      .field(&Ledger::closed, "closed")
+      .field(&Ledger::audits, "audits");
+}
+
 class TypedCollectionTest : public ServerTest {
  protected:
   TypedCollection<User> users{db};
@@ -358,6 +382,32 @@ TEST_F(TypedCollectionTest, AStructBuiltDirectlyGetsItsFactoryDefaultsNotNinetee
   EXPECT_EQ(again.count(), 4);
 }
 
+// The same trap one level down: a nested model's factory default is filled on insert wherever
+// the nested model is (a member, an optional that holds one, each element of a list); a value
+// set on purpose, and an absent optional, are kept. make<T>() applies nested models' defaults.
+TEST_F(TypedCollectionTest, NestedModelsGetTheirFactoryDefaultsToo) {
+  auto before = std::chrono::system_clock::now() - std::chrono::seconds(1);
+  const auto chosen = std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 40));
+  TypedCollection<Ledger> ledgers{db};
+  Ledger plain;
+  plain.audits.resize(2);
+  plain.audits[1].at = chosen;
+  Tracked<Ledger> saved = ledgers.insert(plain);
+  auto stored = *ledgers.raw().find_one(bson::Builder{}.append("_id", saved->id).extract());
+  EXPECT_GE(stored["opened"].as_document()["at"].as_date_time().to_time_point(), before) << to_relaxed_json(stored);
+  EXPECT_GE(stored["audits"].as_array()[0].as_document()["at"].as_date_time().to_time_point(), before);
+  EXPECT_EQ(stored["audits"].as_array()[1].as_document()["at"].as_date_time().to_time_point(), chosen) << "set on purpose";
+  EXPECT_FALSE(stored.contains("closed") && stored["closed"].type() == bson::Type::document) << "an absent optional stays absent";
+
+  Ledger closing;
+  closing.closed.emplace();
+  EXPECT_GE(ledgers.insert(closing)->closed->at, before) << "an optional holding a nested model";
+
+  Ledger made = model::make<Ledger>();
+  EXPECT_GE(made.opened.at, before) << "make<T>() applies the nested model's factory";
+  EXPECT_EQ(made.opened.by, "nobody") << "and its value defaults";
+}
+
 // The seed's update_user: setattr(user, key, value) for keys the model does not declare. A
 // dynamic field is saved as a dirty path: a change another writer made meanwhile survives.
 TEST_F(TypedCollectionTest, DynamicFieldsAreSetReadRemovedAndSavedAsDirtyPaths) {
@@ -397,14 +447,24 @@ TEST_F(TypedCollectionTest, DynamicFieldsAreSetReadRemovedAndSavedAsDirtyPaths) 
     again.set_dynamic("$where", "1");
     FAIL() << "an operator name";
   } catch (const InvalidRequestError& e) {
-    EXPECT_EQ(std::string(e.what()).find("users _id=ObjectId('" + again->id.to_hex() + "'): dynamic field '$where' starts with '$'"), 0u)
-        << e.what();
+    EXPECT_EQ(std::string(e.what()).find(db.name() + ".users _id=ObjectId('" + again->id.to_hex() +
+                                         "'): dynamic field '$where' starts with '$'"),
+              0u)
+        << e.what() << " (named as every typed collection error names it)";
+  }
+  try {
+    fresh.set_dynamic("$set", "1");
+    FAIL() << "an operator name";
+  } catch (const InvalidRequestError& e) {
+    EXPECT_EQ(std::string(e.what()).find(db.name() + ".users _id=ObjectId('" + fresh->id.to_hex() + "')"), 0u)
+        << e.what() << " (an inserted object knows where it is stored)";
   }
   try {
     Tracked<User>(sample_user()).set_dynamic("a.b", "x");
     FAIL() << "a dotted name";
   } catch (const InvalidRequestError& e) {
-    EXPECT_EQ(std::string(e.what()).find("users (new object): dynamic field 'a.b' holds a '.'"), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("users (new object): dynamic field 'a.b' holds a '.'"), 0u)
+        << e.what() << " (a new object is in no database yet: its model's collection)";
   }
   EXPECT_THROW(again.set_dynamic("a.b", "x"), InvalidRequestError);
   EXPECT_THROW(again.set_dynamic("", "x"), InvalidRequestError);

@@ -56,6 +56,20 @@ struct CompletionOf<void> {
   using signature = void(std::exception_ptr);
 };
 
+// A call on an object that goes in by value and comes back in the result: on an error, and when
+// the call never runs, the object comes back beside the error as it went in (its changes kept).
+template <class Object, class R, class Call>
+struct HandsBack {
+  Object object;
+  Call call;
+  R operator()() { return call(object); }
+  R recover() { return R(std::move(object)); }
+};
+template <class R, class Object, class Call>
+HandsBack<Object, R, Call> hands_back(Object object, Call call) {
+  return {std::move(object), std::move(call)};
+}
+
 template <class F, class R, class Handler>
 class AsioJob final : public Job, public std::enable_shared_from_this<AsioJob<F, R, Handler>> {
  public:
@@ -91,7 +105,7 @@ class AsioJob final : public Job, public std::enable_shared_from_this<AsioJob<F,
       } catch (...) {
         error = std::current_exception();
       }
-      deliver(error, R{});
+      deliver(error, recovered());
     }
   }
   void abandon(const std::string& why) noexcept override {
@@ -99,11 +113,20 @@ class AsioJob final : public Job, public std::enable_shared_from_this<AsioJob<F,
     if constexpr (std::is_void_v<R>) {
       deliver(error);
     } else {
-      deliver(error, R{});
+      deliver(error, recovered());
     }
   }
 
  private:
+  // What comes beside an error: what the call hands back (HandsBack), else R{}.
+  R recovered() noexcept {
+    if constexpr (requires { call_.recover(); }) {
+      return call_.recover();
+    } else {
+      return R{};
+    }
+  }
+
   template <class... Result>
   void deliver(std::exception_ptr error, Result... result) noexcept {
     auto self = this->shared_from_this();
@@ -178,21 +201,32 @@ class AsyncCollection {
   auto count(model::Filter filter, Token&& token) const {
     return async_call(*executor_, [c = collection_, f = std::move(filter)] { return c.count(f); }, std::forward<Token>(token));
   }
-  // Completes with the inserted object.
+  // Completes with the inserted object. On an error (a duplicate key, a validation failure, a
+  // call abandoned) the object comes back beside it, not stored (its _id and defaults may be
+  // filled), as save's does.
   template <class Token>
   auto insert(T object, Token&& token) const {
-    return async_call(*executor_, [c = collection_, o = std::move(object)]() mutable { return c.insert(std::move(o)); },
+    return async_call(*executor_,
+                      detail::hands_back<model::Tracked<T>>(model::Tracked<T>(std::move(object)),
+                                                            [c = collection_](model::Tracked<T>& o) {
+                                                              c.insert(o);
+                                                              return std::move(o);
+                                                            }),
                       std::forward<Token>(token));
   }
-  // Completes with the saved object (its new stored state); on an error the object is lost with
-  // the call: reload it.
+  // Completes with the saved object (its new stored state). On an error (a conflict, a
+  // validation failure, a call abandoned) the object comes back beside it as it went in, its
+  // changes kept, so nothing the caller made is lost; use_awaitable rethrows and drops it,
+  // asio::experimental::as_tuple keeps both:
+  //   auto [error, user] = co_await users.save(std::move(u), asio::experimental::as_tuple(asio::use_awaitable));
   template <class Token>
   auto save(model::Tracked<T> object, Token&& token) const {
     return async_call(*executor_,
-                      [c = collection_, o = std::move(object)]() mutable {
-                        c.save(o);
-                        return std::move(o);
-                      },
+                      detail::hands_back<model::Tracked<T>>(std::move(object),
+                                                            [c = collection_](model::Tracked<T>& o) {
+                                                              c.save(o);
+                                                              return std::move(o);
+                                                            }),
                       std::forward<Token>(token));
   }
   template <class Token>

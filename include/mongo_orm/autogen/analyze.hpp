@@ -2,8 +2,11 @@
 // type (int, long, double and decimal kept apart), missing and null; with a model, what it
 // declares beside it, the values it refuses, the fields it does not declare, the `_cls` values
 // none of its classes matches and the documents by schema version (seed 000 "Data type
-// conflicts"). Every count is exact: one streamed pass over the collection, in batches,
-// holding only the counts, so memory stays flat whatever the collection's size.
+// conflicts"). By default every count is exact: one streamed pass over the collection, in
+// batches, holding only the counts, so memory stays flat whatever the collection's size. With
+// AnalyzeOptions::sample, the counts are of a uniform random sample (driver/sample.hpp), and a
+// share read off it carries its 95% bounds ("0 of 1,000 sampled: at most 0.3%"); `generate`
+// never plans from a sample: what it plans it counts exactly.
 //
 //   autogen::CollectionAnalysis users = autogen::analyze(db.collection("users"));
 //   for (const auto& p : users.paths) std::cout << p.path << ": " << p.present << "\n";
@@ -39,8 +42,13 @@ struct PathAnalysis {
 struct CollectionAnalysis {
   std::string collection;
   std::string model{};     // "" without one
-  int64_t documents = 0;   // read: every document of the collection, unless limited
+  int64_t documents = 0;   // read: every document of the collection, unless limited or sampled
   bool limited = false;    // stopped at AnalyzeOptions::limit: the counts are of those read only
+  // With AnalyzeOptions::sample: how it sampled ("$sample", "uniform reservoir over _id"), and
+  // the documents the collection held by its metadata; "" when every document was read (a
+  // collection no larger than the sample is read whole).
+  std::string sampling{};
+  int64_t sampled_from = 0;
   std::vector<PathAnalysis> paths{};  // sorted by path
   int64_t paths_not_counted = 0;  // values at paths beyond AnalyzeOptions::max_paths
   // With a model.
@@ -53,6 +61,10 @@ struct CollectionAnalysis {
 struct AnalyzeOptions {
   int32_t batch_size = 1000;
   int64_t limit = 0;  // read at most this many documents (0: all)
+  // Read a uniform random sample of this many documents (0: all), seeded where the server has no
+  // $sample; not with limit.
+  int64_t sample = 0;
+  std::optional<uint64_t> seed{};
   // Distinct paths counted: a collection whose keys are data (one per user id) would otherwise
   // grow the counts without bound; values at paths past it are counted in paths_not_counted.
   std::size_t max_paths = 10000;
@@ -63,6 +75,18 @@ struct AnalyzeOptions {
 CollectionAnalysis analyze(const Collection& collection, const AnalyzeOptions& options = {});
 // The collection of a model, against the model (each class of a hierarchy).
 CollectionAnalysis analyze(const Database& database, const migrate::ModelSet::Entry& model, const AnalyzeOptions& options = {});
+
+// The share of a population that `hits` of `sampled` documents suggest, with 95% confidence
+// (Clopper-Pearson, exact for the binomial): two-sided, or one-sided when no document or every
+// document of the sample had it.
+struct ShareBounds {
+  double low = 0;   // 0..1
+  double high = 1;  // 0..1
+};
+ShareBounds share_bounds(int64_t hits, int64_t sampled);
+// "0 of 1,000 sampled: at most 0.3%", "12 of 1,000 sampled: 0.62% to 2.1%",
+// "1,000 of 1,000 sampled: at least 99.7%".
+std::string describe_share(int64_t hits, int64_t sampled);
 
 // As a table for people: one line per path.
 std::string to_text(const CollectionAnalysis& analysis);

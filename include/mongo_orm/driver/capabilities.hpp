@@ -28,11 +28,16 @@ struct Capabilities {
   bool transactions = false;
   // The $sample aggregation stage.
   bool sample_stage = false;
+  // The $lookup aggregation stage: populate on a query joins the referenced documents on the
+  // server, in the query's own round trip.
+  bool lookup_stage = false;
   // Updates given as an aggregation pipeline (MongoDB 4.2+, wire 8+).
   bool update_pipelines = false;
   // collMod and collection validators.
   bool collection_validators = false;
   bool partial_indexes = false;
+  // Collations (on indexes, queries and collections); FerretDB 1.x has none.
+  bool collations = false;
   bool ttl_indexes = false;
   // Whether the sparse index option is honoured (FerretDB accepts and ignores it).
   bool sparse_indexes = false;

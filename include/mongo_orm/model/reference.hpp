@@ -144,7 +144,12 @@ struct Codec<Ref<Target, Id, Storage>> {
   static constexpr const char* stored_type = Storage == RefStorage::dbref ? "object" : detail::stored_id_type<Id>();
   // By id, what the id's codec vouches for; a DBRef's keys are checked by the driver.
   static constexpr bool audited = Storage == RefStorage::id && audited_codec<Id>();
+  // A reference to nothing (is_set() false) is stored as null, never as an empty id.
   static void encode(bson_t* doc, std::string_view key, const Ref<Target, Id, Storage>& ref) {
+    if (!ref.is_set()) {
+      if (!bson_append_null(doc, key.data(), static_cast<int>(key.size()))) bson::detail::throw_append_failed(key);
+      return;
+    }
     if constexpr (Storage == RefStorage::id) {
       Codec<Id>::encode(doc, key, ref.id());
     } else {
@@ -157,9 +162,14 @@ struct Codec<Ref<Target, Id, Storage>> {
       bson_append_document_end(doc, &child);
     }
   }
-  // Either form is read, whatever this reference writes: the id, or a DBRef of Target's collection.
+  // Either form is read, whatever this reference writes: the id, or a DBRef of Target's
+  // collection; null is a reference to nothing.
   static void decode(const bson::Element& e, Ref<Target, Id, Storage>& out) {
     Id id{};
+    if (e.type() == bson::Type::null) {
+      out = Ref<Target, Id, Storage>();
+      return;
+    }
     if (e.type() == bson::Type::document) {
       bson::DocumentView dbref = e.as_document();
       auto collection = dbref.find("$ref");

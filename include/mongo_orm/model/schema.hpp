@@ -86,6 +86,9 @@ struct IndexOptions {
   bool sparse = false;
   std::optional<bson::Document> partial_filter{};
   std::optional<int32_t> expire_after_seconds{};  // TTL
+  // The collation the index orders and matches strings by ({"locale": "en", "strength": 2}:
+  // case-insensitive); a query uses the index only when it asks for the same collation.
+  std::optional<bson::Document> collation{};
 };
 struct IndexSpec {
   bson::Document keys;  // {"email": 1, "age": -1}
@@ -686,15 +689,68 @@ std::optional<bson::Document> upgraded(bson::DocumentView document) {
   return current;
 }
 
-// A new object with every declared default applied.
+namespace detail {
+// Applies every declared default of a model, and those of the nested models it holds directly
+// (a member that is a model and has no default of its own).
+template <Model T>
+void apply_defaults(T& object) {
+  schema_of<T>().for_each_field([&](const auto& f) {
+    using M = typename std::decay_t<decltype(f)>::member_type;
+    if (f.apply_default) {
+      f.apply_default(object.*(f.member));
+    } else if constexpr (Model<M>) {
+      apply_defaults(object.*(f.member));
+    }
+  });
+}
+}  // namespace detail
+
+// A new object with every declared default applied, nested models' included.
 template <Model T>
 T make() {
   T object{};
-  schema_of<T>().for_each_field([&](const auto& f) {
-    if (f.apply_default) f.apply_default(object.*(f.member));
-  });
+  detail::apply_defaults(object);
   return object;
 }
+
+namespace detail {
+// Whether a member type holds a model: a model, or an optional, vector or map of one.
+template <class M>
+constexpr bool holds_model() {
+  if constexpr (Model<M>) {
+    return true;
+  } else if constexpr (requires { typename M::mapped_type; }) {
+    return holds_model<typename M::mapped_type>();
+  } else if constexpr (requires { typename M::value_type; } && !std::is_same_v<M, std::string>) {
+    return holds_model<typename M::value_type>();
+  } else {
+    return false;
+  }
+}
+// Gives every default_factory field that still holds what a value-initialized model holds there
+// (a time_point of 1970, an empty string) its factory's value, as make<T>() would have: at any
+// depth, in nested models and in the optionals, vectors and maps that hold them. A value set on
+// purpose is kept; types without == are left as they are.
+template <class M>
+void fill_factory_defaults(M& value) {
+  if constexpr (Model<M>) {
+    schema_of<M>().for_each_field([&](const auto& f) {
+      auto& member = value.*(f.member);
+      if (f.never_set && f.never_set(member)) {
+        f.apply_default(member);
+      } else if constexpr (holds_model<std::decay_t<decltype(member)>>()) {
+        fill_factory_defaults(member);
+      }
+    });
+  } else if constexpr (requires { typename M::mapped_type; }) {
+    for (auto& entry : value) fill_factory_defaults(entry.second);
+  } else if constexpr (requires { value.has_value(); *value; }) {
+    if (value.has_value()) fill_factory_defaults(*value);
+  } else if constexpr (requires { value.begin(); value.end(); }) {
+    for (auto& item : value) fill_factory_defaults(item);
+  }
+}
+}  // namespace detail
 
 // Validates an object; an empty result means it is valid.
 template <Model T>

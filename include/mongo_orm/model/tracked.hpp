@@ -18,6 +18,9 @@ namespace mongo_orm::model {
 namespace detail {
 // "ObjectId('…')", a quoted string or the Extended JSON of any other _id, for messages.
 std::string describe_id(bson::DocumentView document);
+// One copy per distinct namespace name ("db.users") for the life of the process, so that an
+// object can name where it was loaded or stored in later messages for the cost of a pointer.
+const std::string* interned_namespace(const std::string& name);
 }  // namespace detail
 
 template <Model T>
@@ -102,7 +105,8 @@ class Tracked {
     const auto& schema = schema_of<T>();
     auto refuse = [&](const std::string& why) {
       std::string object = stored_ ? " _id=" + detail::describe_id(stored_->view()) : std::string(" (new object)");
-      throw InvalidRequestError(schema.collection() + object + ": dynamic field '" + printable(name) + "' " + why);
+      const std::string& where = namespace_ ? *namespace_ : schema.collection();
+      throw InvalidRequestError(where + object + ": dynamic field '" + printable(name) + "' " + why);
     };
     if (name.empty()) refuse("has no name");
     if (name.front() == '$') refuse("starts with '$': it would be read as an operator");
@@ -126,6 +130,7 @@ class Tracked {
   }
 
   T value_{};
+  const std::string* namespace_ = nullptr;  // interned: where it was loaded or stored ("db.users")
   std::optional<bson::Document> stored_;
   std::optional<bson::Document> upgraded_;  // the stored document after upgrade steps
   std::map<std::string, std::optional<bson::Value>> dynamic_changes_;  // not saved yet

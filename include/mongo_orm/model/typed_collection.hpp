@@ -137,6 +137,7 @@ class TypedCollection {
     bson::Document document = encode_for_insert(object);
     raw_.insert_one(document);
     object.stored_ = std::move(document);
+    object.namespace_ = detail::interned_namespace(raw_.namespace_name());
     object.dynamic_changes_.clear();
     run(hooks().after_insert, *object);
   }
@@ -173,7 +174,11 @@ class TypedCollection {
     BulkWrite bulk = raw_.bulk_write(options.ordered);
     for (const bson::Document& document : documents) mongo_orm::detail::insert_vouched(bulk, document, vouched);
     bulk.execute();
-    for (std::size_t i = 0; i < tracked.size(); ++i) tracked[i].stored_ = std::move(documents[i]);
+    const std::string* stored_in = detail::interned_namespace(raw_.namespace_name());
+    for (std::size_t i = 0; i < tracked.size(); ++i) {
+      tracked[i].stored_ = std::move(documents[i]);
+      tracked[i].namespace_ = stored_in;
+    }
     for (const Tracked<T>& object : tracked) run(hooks().after_insert, *object);
     return tracked;
   }
@@ -189,24 +194,18 @@ class TypedCollection {
       return;
     }
     check_valid(object);
-    UpdateDiff diff = changes_of(object);
-    if (diff.empty()) {
+    std::optional<UpdateDiff> diff(changes_of(object));
+    if (!diff->empty() && !hooks().before_save.empty()) {
+      const Changes asked(diff->paths());
+      run(hooks().before_save, *object, asked);
+      check_valid(object);
+      diff.emplace(changes_of(object));  // what the hooks changed goes out in the same update
+    }
+    if (diff->empty()) {
       object.dynamic_changes_.clear();
       return;
     }
-    if (hooks().before_save.empty()) {
-      write_changes(object, diff);
-      return;
-    }
-    const Changes asked(diff.paths());
-    run(hooks().before_save, *object, asked);
-    check_valid(object);
-    UpdateDiff with_hooks = changes_of(object);
-    if (with_hooks.empty()) {
-      object.dynamic_changes_.clear();
-      return;
-    }
-    write_changes(object, with_hooks);
+    write_changes(object, *diff);
   }
 
   // By _id alone: a document of an unknown class is reported (DecodeError), never skipped; one
@@ -354,6 +353,7 @@ class TypedCollection {
       throw e.located(namespace_name, detail::describe_id(document));
     }
     tracked.stored_ = bson::Document(document);
+    tracked.namespace_ = detail::interned_namespace(namespace_name);
     run(hooks().after_load, tracked.value_);
     return tracked;
   }
@@ -451,15 +451,9 @@ class TypedCollection {
     return bson::DateTime::now().to_time_point();  // stored precision, so reloads compare equal
   }
 
-  // A field with a default_factory that still holds what a value-initialized T holds there (a
-  // time_point of 1970, an empty string) was never set: it gets the factory's value, as make<T>()
-  // would have given it, so a struct built directly never stores the 1970 `created_at`. Fields
-  // of a nested model, and types without ==, are left as they are.
-  static void fill_factory_defaults(T& object) {
-    schema_of<T>().for_each_field([&](const auto& f) {
-      if (f.never_set && f.never_set(object.*(f.member))) f.apply_default(object.*(f.member));
-    });
-  }
+  // A field with a default_factory that was never set gets the factory's value, at any depth
+  // (detail::fill_factory_defaults), so a struct built directly never stores the 1970 `created_at`.
+  static void fill_factory_defaults(T& object) { detail::fill_factory_defaults(object); }
   static void stamp_new(T& object) {
     const auto& tracking = schema_of<T>().tracking();
     if (tracking.version && object.*tracking.version == 0) object.*tracking.version = 1;

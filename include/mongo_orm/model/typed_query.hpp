@@ -13,12 +13,16 @@
 // class is reported, never skipped.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <ranges>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "mongo_orm/model/populate.hpp"
 #include "mongo_orm/model/typed_collection.hpp"
 
 namespace mongo_orm::model {
@@ -88,17 +92,34 @@ class TypedQuery {
     next.batch_size_ = n;
     return next;
   }
-  // Fills a reference member of what to_vector, first and one return (TypedCollection::populate:
-  // one query per reference field for all the matches). A streamed read (iteration, cursor)
-  // of a query with populate is refused: populate needs the matches together; read batches with
-  // limit/skip or to_vector and populate each.
+  // Fills a reference member of what to_vector, first and one return. Where the server has
+  // $lookup (Capabilities::lookup_stage), a single reference stored by id (Ref, optional Ref) is
+  // joined in the query's own round trip; a vector of references, a DBRef, and every reference on
+  // a server without the stage take one {_id: {$in}} query per field for all the matches
+  // (TypedCollection::populate). A streamed read (iteration, cursor) of a query with populate is
+  // refused: populate needs the matches together; read batches with limit/skip or to_vector.
   template <class M, class Owner>
     requires RefMember<M>
   TypedQuery populate(M Owner::*member, PopulateOptions populate_options = {}) const {
     TypedQuery next(*this);
-    next.populate_.push_back([member, populate_options](const TypedCollection<T>& collection, std::vector<Tracked<T>>& found) {
-      collection.populate(found, member, populate_options);
-    });
+    const auto bound = static_cast<M T::*>(member);
+    PopulateStep step;
+    step.fill = [bound, populate_options](const TypedCollection<T>& collection, std::vector<Tracked<T>>& found,
+                                          const std::vector<bson::Document>* joined) {
+      detail::ReferenceFill<T, M> fill(collection.raw(), bound);
+      fill.gather(found);
+      if (joined) {
+        for (const bson::Document& documents : *joined) fill.take_joined(documents);
+      } else {
+        fill.fetch();
+      }
+      fill.attach(found, populate_options);
+    };
+    if constexpr (detail::joinable_ref<M>) {
+      step.join = Join{std::string(schema_of<T>().name_of(bound)),
+                       schema_of<typename detail::RefTraits<M>::ref::target_type>().collection()};
+    }
+    next.populate_.push_back(std::move(step));
     return next;
   }
 
@@ -133,35 +154,52 @@ class TypedQuery {
   auto end() noexcept { return typename TypedCursor<T>::Iterator{}; }
   // Every match, loaded into memory: for results known to be small.
   std::vector<Tracked<T>> to_vector() const {
-    std::vector<Tracked<T>> found = unpopulated().to_vector();
+    Matches found = matches(options());
     fill_references(found);
-    return found;
+    return std::move(found.objects);
   }
   // The first match in the query's order (after its skip), or nullopt.
   std::optional<Tracked<T>> first() const {
     FindOptions o = options();
     o.limit = 1;
-    std::optional<Tracked<T>> found = collection_.find_one(filter_, o);
-    if (found) fill_references(*found);
-    return found;
+    Matches found = matches(o);
+    if (found.objects.empty()) return std::nullopt;
+    fill_references(found);
+    return std::move(found.objects.front());
   }
   // The one match: NotFoundError when none matches, MultipleFoundError when more than one does.
   Tracked<T> one() const {
     FindOptions o = options();
     o.limit = limit_ == 1 ? 1 : 2;
-    TypedCursor<T> found = collection_.find(filter_, o);
-    std::optional<Tracked<T>> first = found.next();
-    if (!first) {
+    Matches found = matches(o);
+    if (found.objects.empty()) {
       throw NotFoundError(collection_.raw().namespace_name() + ": no document matches the query" + fields_named() +
                           "; one() expects exactly one");
     }
-    if (std::optional<Tracked<T>> second = found.next()) {
+    if (found.objects.size() > 1) {
       throw MultipleFoundError(collection_.raw().namespace_name() + ": more than one document matches the query" +
-                               fields_named() + " (_id " + detail::describe_id(first->stored()->view()) + " and _id " +
-                               detail::describe_id(second->stored()->view()) + "); one() expects exactly one");
+                               fields_named() + " (_id " + detail::describe_id(found.objects[0].stored()->view()) +
+                               " and _id " + detail::describe_id(found.objects[1].stored()->view()) +
+                               "); one() expects exactly one");
     }
-    fill_references(*first);
-    return std::move(*first);
+    fill_references(found);
+    return std::move(found.objects.front());
+  }
+  // The aggregation pipeline to_vector sends when the server joins references
+  // (Capabilities::lookup_stage) and populate asked for a single reference stored by id: the
+  // query's $match, $sort, $skip and $limit, then one $lookup per such reference, into a field
+  // named "__mongo_orm_populate_<n>" (n: the populate call's position) that reading removes
+  // before decoding. Empty when the query joins nothing.
+  std::vector<bson::Document> joining_pipeline() const { return joining_pipeline(options()); }
+  // The matches as joining_pipeline's documents, decoded and populated: the joined fields feed
+  // their references, the other populate calls query as on a server without $lookup.
+  template <std::ranges::input_range Documents>
+  std::vector<Tracked<T>> from_joined(Documents&& documents) const {
+    Matches found;
+    found.joined.resize(populate_.size());
+    for (auto&& document : documents) add_joined(bson::DocumentView(document), found);
+    fill_references(found);
+    return std::move(found.objects);
   }
   // How many the query reads: the matches after its skip, at most its limit.
   int64_t count() const { return counted(limit_); }
@@ -194,16 +232,81 @@ class TypedQuery {
   }
 
  private:
+  // A $lookup populate asks for: the reference's stored path and the target's collection.
+  struct Join {
+    std::string local_path;
+    std::string from;
+  };
+  struct PopulateStep {
+    // Fills the references of the matches, from the documents $lookup joined to them (a list of
+    // arrays of target documents) or, given none, with $in queries.
+    std::function<void(const TypedCollection<T>&, std::vector<Tracked<T>>&, const std::vector<bson::Document>*)> fill;
+    std::optional<Join> join;  // set for a reference the server can join
+  };
+  // The matches of one read, and per populate call the arrays $lookup joined to them (empty
+  // when the read did not join).
+  struct Matches {
+    std::vector<Tracked<T>> objects;
+    std::vector<std::vector<bson::Document>> joined;
+  };
+  static constexpr std::string_view joined_prefix = "__mongo_orm_populate_";
+
   TypedCursor<T> unpopulated() const { return collection_.find(filter_, options()); }
-  void fill_references(std::vector<Tracked<T>>& found) const {
-    for (const auto& step : populate_) step(collection_, found);
+  bool joins() const {
+    if (!collection_.raw().client().capabilities().lookup_stage) return false;
+    return std::any_of(populate_.begin(), populate_.end(), [](const PopulateStep& step) { return step.join.has_value(); });
   }
-  void fill_references(Tracked<T>& found) const {
-    if (populate_.empty()) return;
-    std::vector<Tracked<T>> one;
-    one.push_back(std::move(found));
-    fill_references(one);
-    found = std::move(one.front());
+  std::vector<bson::Document> joining_pipeline(const FindOptions& window) const {
+    if (!joins()) return {};
+    std::vector<bson::Document> pipeline;
+    pipeline.push_back(bson::Builder{}.append("$match", TypedCollection<T>::scoped(filter_).document()).extract());
+    if (window.sort) pipeline.push_back(bson::Builder{}.append("$sort", *window.sort).extract());
+    if (window.skip) pipeline.push_back(bson::Builder{}.append("$skip", *window.skip).extract());
+    if (window.limit) pipeline.push_back(bson::Builder{}.append("$limit", *window.limit).extract());
+    for (std::size_t i = 0; i < populate_.size(); ++i) {
+      if (!populate_[i].join) continue;
+      bson::Builder lookup;
+      lookup.append("from", populate_[i].join->from)
+          .append("localField", populate_[i].join->local_path)
+          .append("foreignField", "_id")
+          .append("as", std::string(joined_prefix) + std::to_string(i));
+      pipeline.push_back(bson::Builder{}.append("$lookup", lookup.extract()).extract());
+    }
+    return pipeline;
+  }
+  Matches matches(const FindOptions& window) const {
+    Matches found;
+    if (!joins()) {
+      found.objects = collection_.find(filter_, window).to_vector();
+      return found;
+    }
+    found.joined.resize(populate_.size());
+    AggregateOptions aggregate_options;
+    aggregate_options.batch_size = window.batch_size;
+    Cursor cursor = collection_.raw().aggregate(joining_pipeline(window), aggregate_options);
+    while (auto document = cursor.next()) add_joined(*document, found);
+    return found;
+  }
+  // One document of the joining pipeline: its joined arrays go to their populate calls, the rest
+  // is decoded as the model.
+  void add_joined(bson::DocumentView document, Matches& found) const {
+    bson::Builder stored;
+    for (bson::Element e : document) {
+      std::string_view key = e.key();
+      if (key.starts_with(joined_prefix) && e.type() == bson::Type::array) {
+        std::size_t step = std::stoul(std::string(key.substr(joined_prefix.size())));
+        if (step < found.joined.size()) found.joined[step].emplace_back(e.as_array());
+        continue;
+      }
+      stored.append(key, e);
+    }
+    found.objects.push_back(collection_.hydrate(stored.extract()));
+  }
+  void fill_references(Matches& found) const {
+    for (std::size_t i = 0; i < populate_.size(); ++i) {
+      bool joined = !found.joined.empty() && populate_[i].join;
+      populate_[i].fill(collection_, found.objects, joined ? &found.joined[i] : nullptr);
+    }
   }
 
   template <class M, class Owner>
@@ -238,7 +341,7 @@ class TypedQuery {
   int32_t batch_size_ = 0;
   std::optional<TypedCursor<T>> cursor_;
   // What populate asked for, in order.
-  std::vector<std::function<void(const TypedCollection<T>&, std::vector<Tracked<T>>&)>> populate_;
+  std::vector<PopulateStep> populate_;
 };
 
 template <Model T>

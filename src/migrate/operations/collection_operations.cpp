@@ -69,6 +69,7 @@ class CreateIndex final : public Operation {
     refuse_option("partialFilterExpression", context.capabilities.partial_indexes, "partial indexes");
     refuse_option("expireAfterSeconds", context.capabilities.ttl_indexes, "TTL indexes");
     refuse_option("sparse", context.capabilities.sparse_indexes, "sparse indexes");
+    refuse_option("collation", context.capabilities.collations, "collations");
     return e;
   }
   OperationStats apply(const StepContext& context) const override {
