@@ -317,6 +317,26 @@ TEST_F(MigrationFilesCli, AnalyzePrintsEachPathByTypeAsATableOrJson) {
   EXPECT_EQ(nothing.exit_code, 2) << nothing.both();
   EXPECT_NE(nothing.errors.find("analyze needs a collection name"), std::string::npos) << nothing.both();
   EXPECT_EQ(db.list_collection_names(), std::vector<std::string>{"people"}) << "analyze writes nothing";
+
+  // A sample: said to be one, with the bounds of each top-level share; a sample no smaller than
+  // the collection is the whole, exact; a sample and a limit together are refused.
+  std::vector<bson::Document> more;
+  for (int i = 10; i < 60; ++i) more.push_back(bson::Builder{}.append("_id", i).append("age", i).extract());
+  db.collection("people").insert_many(more);
+  ProcessRun sampled = migrate("analyze people --sample 20 --seed 5");
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.both();
+  EXPECT_NE(sampled.output.find("people: a uniform sample of 20 of about 53 documents ("), std::string::npos) << sampled.output;
+  EXPECT_NE(sampled.output.find("missing in "), std::string::npos) << sampled.output;
+  EXPECT_NE(sampled.output.find(" of 20 sampled: "), std::string::npos) << sampled.output;
+  ProcessRun sampled_json = migrate("analyze people --sample 20 --json");
+  ASSERT_EQ(sampled_json.exit_code, 0) << sampled_json.both();
+  bson::Document sample_doc = bson::from_json_strict(sampled_json.output);
+  EXPECT_EQ(sample_doc["collections"].as_array()[0].as_document()["documents"].number(), 20);
+  EXPECT_FALSE(sample_doc["collections"].as_array()[0].as_document()["sampling"].as_string().empty());
+  ProcessRun whole = migrate("analyze people --sample 100");
+  EXPECT_NE(whole.output.find("people: 53 documents, every one read"), std::string::npos) << whole.output;
+  ProcessRun both = migrate("analyze people --sample 20 --limit 5");
+  EXPECT_EQ(both.exit_code, 2) << both.both();
 }
 
 // A missing dependency or a cycle needs only the files: it is refused before anything is
