@@ -49,12 +49,9 @@ void initialize_driver() {
 // a message may show apart), and the values of secret options.
 std::vector<std::string> secrets_in(std::string_view uri) {
   std::vector<std::string> secrets;
-  std::size_t start = uri.find("://");
-  if (start == std::string_view::npos) return secrets;
-  start += 3;
-  std::size_t end = std::min(uri.find_first_of("/?", start), uri.size());
-  std::size_t at = uri.rfind('@', end);
-  std::string_view user_info = at != std::string_view::npos && at > start ? uri.substr(start, at - start) : "";
+  std::optional<detail::UriLayout> layout = detail::uri_layout(uri);
+  if (!layout) return secrets;
+  std::string_view user_info = layout->at ? uri.substr(layout->authority, *layout->at - layout->authority) : "";
   if (user_info.find_first_of(":@") != std::string_view::npos) {  // a user name alone is no secret
     secrets.emplace_back(user_info);
     std::size_t colon = user_info.find(':');
@@ -65,14 +62,9 @@ std::vector<std::string> secrets_in(std::string_view uri) {
       piece = stop + 1;
     }
   }
-  if (std::size_t query = uri.find('?', start); query != std::string_view::npos) {
-    for (std::size_t key = query + 1; key < uri.size();) {
-      std::size_t next = std::min(uri.find_first_of("&;", key), uri.size());
-      std::size_t equals = uri.find('=', key);
-      if (equals < next && detail::is_secret_option(uri.substr(key, equals - key)) && next > equals + 1) {
-        secrets.emplace_back(uri.substr(equals + 1, next - equals - 1));
-      }
-      key = next + 1;
+  for (const detail::UriLayout::Option& option : layout->options) {
+    if (detail::is_secret_option(uri.substr(option.key, option.equals - option.key)) && option.end > option.equals + 1) {
+      secrets.emplace_back(uri.substr(option.equals + 1, option.end - option.equals - 1));
     }
   }
   std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
@@ -113,19 +105,14 @@ Client::Client(std::string_view uri_text, const ClientOptions& options) {
   bson_error_t error;
   // An '@' or a second ':' in the user information must be percent-encoded; libmongoc would
   // take what follows an unescaped '@' of a password for a host and quote it in every error.
-  if (std::size_t scheme = text.find("://"); scheme != std::string::npos) {
-    std::size_t authority_end = std::min(text.find_first_of("/?", scheme + 3), text.size());
-    std::string_view authority = std::string_view(text).substr(scheme + 3, authority_end - scheme - 3);
-    std::size_t at = authority.rfind('@');
-    if (at != std::string_view::npos) {
-      std::string_view user_info = authority.substr(0, at);
-      std::size_t colon = user_info.find(':');
-      if (user_info.find('@') != std::string_view::npos ||
-          (colon != std::string_view::npos && user_info.find(':', colon + 1) != std::string_view::npos)) {
-        throw ConfigurationError("invalid MongoDB URI " + without(detail::redact_credentials(text), secret) +
-                                 ": the user name or password holds an '@' or ':' that is not percent-encoded "
-                                 "(write '@' as %40 and ':' as %3A)");
-      }
+  if (std::optional<detail::UriLayout> layout = detail::uri_layout(text); layout && layout->at) {
+    std::string_view user_info = std::string_view(text).substr(layout->authority, *layout->at - layout->authority);
+    std::size_t colon = user_info.find(':');
+    if (user_info.find('@') != std::string_view::npos ||
+        (colon != std::string_view::npos && user_info.find(':', colon + 1) != std::string_view::npos)) {
+      throw ConfigurationError("invalid MongoDB URI " + without(detail::redact_credentials(text), secret) +
+                               ": the user name or password holds an '@' or ':' that is not percent-encoded "
+                               "(write '@' as %40 and ':' as %3A)");
     }
   }
   state->uri = mongoc_uri_new_with_error(text.c_str(), &error);

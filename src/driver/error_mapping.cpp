@@ -87,40 +87,48 @@ bool is_secret_option(std::string_view key) {
          lower.find("token") != std::string::npos || lower == "authmechanismproperties";
 }
 
+std::optional<UriLayout> uri_layout(std::string_view uri) {
+  std::size_t scheme = uri.find("://");
+  if (scheme == std::string_view::npos) return std::nullopt;
+  UriLayout layout;
+  layout.authority = scheme + 3;
+  layout.authority_end = std::min(uri.find_first_of("/?", layout.authority), uri.size());
+  if (std::size_t at = uri.rfind('@', layout.authority_end); at != std::string_view::npos && at >= layout.authority) {
+    layout.at = at;
+  }
+  if (std::size_t query = uri.find('?', layout.authority_end); query != std::string_view::npos) {
+    for (std::size_t key = query + 1; key < uri.size();) {
+      std::size_t next = std::min(uri.find_first_of("&;", key), uri.size());
+      std::size_t equals = uri.find('=', key);
+      if (equals < next) layout.options.push_back({key, equals, next});
+      key = next + 1;
+    }
+  }
+  return layout;
+}
+
 std::string redact_credentials(std::string_view text) {
   std::string out(text);
   std::size_t from = 0;
   while ((from = out.find("://", from)) != std::string::npos) {
-    std::size_t start = from + 3;
-    std::size_t uri_end = out.find_first_of(" \t\n'\"", start);
-    if (uri_end == std::string::npos) uri_end = out.size();
-    std::size_t end = std::min(out.find_first_of("/?", start), uri_end);
-    // user:password@ (a password may hold an unescaped '@': the last one ends it)
-    std::size_t at = out.rfind('@', end);
-    if (at != std::string::npos && at > start) {
-      std::size_t colon = out.find(':', start);
-      if (colon != std::string::npos && colon < at) {
-        out.replace(colon + 1, at - colon - 1, "****");
-        uri_end -= (at - colon - 1) - 4;
-        end = colon + 1 + 4;
-      }
+    std::size_t uri_end = std::min(out.find_first_of(" \t\n'\"", from + 3), out.size());
+    UriLayout layout = *uri_layout(std::string_view(out).substr(from, uri_end - from));
+    auto mask = [&](std::size_t begin, std::size_t end) {  // offsets in the URI; back to front
+      if (end <= begin) return;
+      out.replace(from + begin, end - begin, "****");
+      uri_end = uri_end - (end - begin) + 4;
+    };
+    // the values of secret options: ?tlsCertificateKeyFilePassword=...&authMechanismProperties=...
+    for (auto option = layout.options.rbegin(); option != layout.options.rend(); ++option) {
+      std::string_view key = std::string_view(out).substr(from + option->key, option->equals - option->key);
+      if (is_secret_option(key)) mask(option->equals + 1, option->end);
     }
-    // ?tlsCertificateKeyFilePassword=...&authMechanismProperties=...: the values of secret options
-    if (std::size_t query = out.find('?', end); query != std::string::npos && query < uri_end) {
-      std::size_t key = query + 1;
-      while (key < uri_end) {
-        std::size_t next = std::min(out.find_first_of("&;", key), uri_end);
-        std::size_t equals = out.find('=', key);
-        if (equals != std::string::npos && equals < next && is_secret_option(std::string_view(out).substr(key, equals - key)) &&
-            next > equals + 1) {
-          out.replace(equals + 1, next - equals - 1, "****");
-          uri_end -= (next - equals - 1) - 4;
-          next = equals + 1 + 4;
-        }
-        key = next + 1;
-      }
+    // the password of user:password@
+    if (layout.at) {
+      std::size_t colon = out.find(':', from + layout.authority);
+      if (colon != std::string::npos && colon - from < *layout.at) mask(colon - from + 1, *layout.at);
     }
-    from = std::max(end, uri_end);
+    from = uri_end;
   }
   return out;
 }

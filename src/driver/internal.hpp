@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mongo_orm/bson/builder.hpp"
 #include "mongo_orm/driver/capabilities.hpp"
@@ -84,6 +85,23 @@ struct ErrorContext {
 // "...secret" or "...token").
 std::string redact_credentials(std::string_view text);
 bool is_secret_option(std::string_view key);
+
+// Where the parts of "scheme://user:password@hosts/database?options" lie in a URI's text, as
+// offsets into it; what reads, checks or masks a URI's secrets reads them from here.
+struct UriLayout {
+  std::size_t authority = 0;      // just past "://"
+  std::size_t authority_end = 0;  // the '/' or '?' that ends the hosts, or the end of the text
+  // The '@' that ends the user information [authority, at): the last one before authority_end,
+  // so an unescaped '@' in a password stays inside it. Unset without user information.
+  std::optional<std::size_t> at;
+  // The options after '?', separated by '&' or ';': key [key, equals), value (equals, end).
+  struct Option {
+    std::size_t key, equals, end;
+  };
+  std::vector<Option> options;
+};
+// nullopt when the text holds no "://".
+std::optional<UriLayout> uri_layout(std::string_view uri);
 
 class CollectionGuard {
  public:
