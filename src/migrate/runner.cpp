@@ -19,21 +19,26 @@ Runner::Runner(Database database, const Registry& registry, RunnerOptions option
 
 namespace {
 
+// A checkpoint a run saved, or nullopt when the saved value is not one (another tool's, or damaged).
+std::optional<Checkpoint> checkpoint_in(const bson::Element& saved) {
+  if (saved.type() != bson::Type::document) return std::nullopt;
+  try {
+    return Checkpoint::from_document(saved.as_document());
+  } catch (const DecodeError&) {
+    return std::nullopt;
+  }
+}
+
 // "1 of 2 steps finished; 500 documents processed in the current one", from a run's checkpoints.
 std::string progress_of(const ChangelogEntry& run, std::size_t steps) {
   std::size_t finished = 0;
   int64_t processed = 0;
   for (bson::Element saved : run.checkpoints) {
-    if (saved.type() != bson::Type::document) continue;
-    Checkpoint checkpoint;
-    try {
-      checkpoint = Checkpoint::from_document(saved.as_document());
-    } catch (const DecodeError&) {
-      continue;
-    }
+    std::optional<Checkpoint> checkpoint = checkpoint_in(saved);
+    if (!checkpoint) continue;
     bool is_step = saved.key().find(':') == std::string_view::npos;
-    if (is_step && checkpoint.done) ++finished;
-    if (!is_step && !checkpoint.done) processed += checkpoint.processed;
+    if (is_step && checkpoint->done) ++finished;
+    if (!is_step && !checkpoint->done) processed += checkpoint->processed;
   }
   std::string text = steps > 0 ? std::to_string(finished) + " of " + std::to_string(steps) + " steps finished"
                                : std::string("its own code (no steps to count)");
@@ -125,7 +130,8 @@ std::size_t steps_begun(const Migration& migration, const ChangelogEntry& run) {
   std::size_t finished = 0;
   while (finished < migration.steps.size()) {
     auto saved = run.checkpoints.view().find(std::to_string(finished));
-    if (!saved || saved->type() != bson::Type::document || !Checkpoint::from_document(saved->as_document()).done) break;
+    std::optional<Checkpoint> checkpoint = saved ? checkpoint_in(*saved) : std::nullopt;
+    if (!checkpoint || !checkpoint->done) break;
     ++finished;
   }
   return std::min(finished + 1, migration.steps.size());
@@ -576,12 +582,9 @@ namespace {
 std::set<std::string> finished_steps(const ChangelogEntry& run) {
   std::set<std::string> names;
   for (bson::Element saved : run.checkpoints) {
-    if (saved.type() != bson::Type::document || saved.key().find(':') != std::string_view::npos) continue;
-    try {
-      Checkpoint checkpoint = Checkpoint::from_document(saved.as_document());
-      if (checkpoint.done) names.insert(checkpoint.operation);
-    } catch (const DecodeError&) {
-    }
+    if (saved.key().find(':') != std::string_view::npos) continue;
+    std::optional<Checkpoint> checkpoint = checkpoint_in(saved);
+    if (checkpoint && checkpoint->done) names.insert(checkpoint->operation);
   }
   return names;
 }
