@@ -54,7 +54,9 @@ std::string sample_documents(const Collection& collection, const SampleOptions& 
         for (std::size_t i = start; i < end; ++i) in.append(chosen[i]["_id"]);
       });
     }).extract();
-    for (bson::DocumentView document : collection.find(filter)) fn(document);
+    // One reply, the cursor closed with it: at most one document per id.
+    FindOptions chosen_only{.limit = static_cast<int64_t>(end - start), .batch_size = static_cast<int32_t>(end - start + 1)};
+    for (bson::DocumentView document : collection.find(filter, chosen_only)) fn(document);
   }
   return "uniform reservoir over _id";
 }

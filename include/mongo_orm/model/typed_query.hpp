@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <ranges>
@@ -294,9 +295,13 @@ class TypedQuery {
     for (bson::Element e : document) {
       std::string_view key = e.key();
       if (key.starts_with(joined_prefix) && e.type() == bson::Type::array) {
-        std::size_t step = std::stoul(std::string(key.substr(joined_prefix.size())));
-        if (step < found.joined.size()) found.joined[step].emplace_back(e.as_array());
-        continue;
+        std::string_view digits = key.substr(joined_prefix.size());
+        std::size_t step = 0;
+        auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), step);
+        if (error == std::errc() && end == digits.data() + digits.size() && step < found.joined.size()) {
+          found.joined[step].emplace_back(e.as_array());
+          continue;
+        }
       }
       stored.append(key, e);
     }
