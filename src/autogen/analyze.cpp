@@ -251,6 +251,11 @@ ShareBounds share_bounds(int64_t hits, int64_t sampled) {
 }
 
 namespace {
+// A field of the document itself, not inside another: its missing share is a share of documents.
+bool is_top_level(const std::string& path) {
+  return path.find_first_of("[*.") == std::string::npos && path != "(document)";
+}
+
 // A share as a percentage, rounded outwards (an upper bound up, a lower bound down) to two
 // significant digits at most: "0.3%", "2.1%", "99.7%".
 std::string percent(double share, bool upper) {
@@ -301,8 +306,7 @@ std::string to_text(const CollectionAnalysis& a) {
       if (p.refused > 0) out << ", refused in " << p.refused << " (e.g. " << p.refused_example << ")";
     }
     out << "\n";
-    if (!a.sampling.empty() && p.path.find('[') == std::string::npos && p.path.find('*') == std::string::npos &&
-        p.path.find('.') == std::string::npos && p.path != "(document)") {
+    if (!a.sampling.empty() && is_top_level(p.path)) {
       out << "  " << std::string(width + 2, ' ') << "missing in " << describe_share(p.missing, a.documents);
       if (!a.model.empty() && !p.declared.empty()) out << "; refused in " << describe_share(p.refused, a.documents);
       out << "\n";
@@ -342,7 +346,7 @@ bson::Document to_document(const CollectionAnalysis& a) {
     for (const auto& p : a.paths) {
       list.append([&](bson::Builder& b) {
         b.append("path", p.path).append("present", p.present).append("missing", p.missing).append("null", p.null);
-        if (p.path.find_first_of("[*.") == std::string::npos) bounds(b, "missing_share_95", p.missing);
+        if (is_top_level(p.path)) bounds(b, "missing_share_95", p.missing);
         b.append("types", [&](bson::Builder& t) { for (const auto& [type, count] : p.types) t.append(type, count); });
         if (!a.model.empty()) {
           b.append("declared", p.declared).append("refused", p.refused);

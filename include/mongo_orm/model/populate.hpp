@@ -156,16 +156,28 @@ class ReferenceFill {
   Collection targets_;
   std::map<Id, std::shared_ptr<const Target>> found_;
 };
+
+// Fills one reference member of the objects: from the documents $lookup joined to them (a list
+// of arrays of target documents), or, given none, with the $in queries.
+template <Model T, class M>
+void fill_member(const Collection& owner, M T::*member, std::vector<Tracked<T>>& objects, const PopulateOptions& options,
+                 const std::vector<bson::Document>* joined = nullptr) {
+  ReferenceFill<T, M> fill(owner, member);
+  fill.gather(objects);
+  if (joined) {
+    for (const bson::Document& documents : *joined) fill.take_joined(documents);
+  } else {
+    fill.fetch();
+  }
+  fill.attach(objects, options);
+}
 }  // namespace detail
 
 template <Model T>
 template <class M, class Owner>
   requires RefMember<M>
 void TypedCollection<T>::populate(std::vector<Tracked<T>>& objects, M Owner::*member, const PopulateOptions& options) const {
-  detail::ReferenceFill<T, M> fill(raw_, static_cast<M T::*>(member));
-  fill.gather(objects);
-  fill.fetch();
-  fill.attach(objects, options);
+  detail::fill_member(raw_, static_cast<M T::*>(member), objects, options);
 }
 
 template <Model T>

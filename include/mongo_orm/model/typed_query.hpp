@@ -107,14 +107,7 @@ class TypedQuery {
     PopulateStep step;
     step.fill = [bound, populate_options](const TypedCollection<T>& collection, std::vector<Tracked<T>>& found,
                                           const std::vector<bson::Document>* joined) {
-      detail::ReferenceFill<T, M> fill(collection.raw(), bound);
-      fill.gather(found);
-      if (joined) {
-        for (const bson::Document& documents : *joined) fill.take_joined(documents);
-      } else {
-        fill.fetch();
-      }
-      fill.attach(found, populate_options);
+      detail::fill_member(collection.raw(), bound, found, populate_options, joined);
     };
     if constexpr (detail::joinable_ref<M>) {
       step.join = Join{std::string(schema_of<T>().name_of(bound)),
