@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "mongo_orm/bson/builder.hpp"
+#include "mongo_orm/bson/json.hpp"
 #include "mongo_orm/driver/sample.hpp"
 #include "mongo_orm/bson/types.hpp"
 #include "mongo_orm/error.hpp"
@@ -40,6 +41,17 @@ class Tally {
     index_.emplace(path, paths_.size());
     paths_.push_back(PathAnalysis{path});
     return &paths_.back();
+  }
+  // `values` values of one type at a path, counted by someone else (the server).
+  void values(const std::string& path, const std::string& type, int64_t values) {
+    PathAnalysis* p = add(path);
+    if (!p) {
+      not_counted_ += values;
+      return;
+    }
+    p->present += values;
+    if (type == "null") p->null += values;
+    p->types[type] += values;
   }
   std::vector<PathAnalysis>& paths() { return paths_; }
   int64_t not_counted() const { return not_counted_; }
@@ -86,6 +98,91 @@ class Tally {
   std::unordered_map<std::string, std::size_t> index_;
   int64_t not_counted_ = 0;
 };
+
+// analyze's pass on the server, opening server_depth levels. A document starts as one entry to
+// open, x.e = {p: "", v: the document}, and x.a, the {p, t} of the values counted so far (the
+// document itself, as path ""). Each level opens x.e's object or array, adds the path and type
+// of every child to x.a, and unwinds x.e over the children that are non-empty objects or
+// arrays; x.a goes on with the first of them only (i, the position $unwind gives, is 0 or
+// absent), so each value is counted once. An entry still to open after the last level marks its
+// document as deeper than the pass opens ("deep"). Every stage is the same for every collection.
+constexpr std::string_view server_start = R"({"$replaceRoot": {"newRoot": {"x": {"a": [{"p": "", "t": "object"}],
+  "e": {"p": "", "v": "$$ROOT"}}}}})";
+constexpr std::string_view server_open = R"({"$project": {"x": {"$let": {
+  "vars": {
+    "children": {"$switch": {"branches": [
+      {"case": {"$eq": [{"$type": "$x.e.v"}, "object"]}, "then": {"$map": {"input": {"$objectToArray": "$x.e.v"}, "as": "f",
+        "in": {"p": {"$cond": [{"$eq": ["$x.e.p", ""]}, "$$f.k", {"$concat": ["$x.e.p", ".", "$$f.k"]}]}, "v": "$$f.v"}}}},
+      {"case": {"$isArray": "$x.e.v"}, "then": {"$map": {"input": "$x.e.v", "as": "m",
+        "in": {"p": {"$concat": ["$x.e.p", "[]"]}, "v": "$$m"}}}}],
+      "default": []}},
+    "counted": {"$cond": [{"$gt": ["$i", 0]}, [], "$x.a"]}},
+  "in": {
+    "a": {"$concatArrays": ["$$counted", {"$map": {"input": "$$children", "as": "c", "in": {"p": "$$c.p", "t": {"$type": "$$c.v"}}}}]},
+    "e": {"$filter": {"input": "$$children", "as": "c", "cond": {"$and": [
+      {"$in": [{"$type": "$$c.v"}, ["object", "array"]]}, {"$ne": ["$$c.v", {"$literal": {}}]}, {"$ne": ["$$c.v", {"$literal": []}]}]}}}}}}}})";
+constexpr std::string_view server_unwind =
+    R"({"$unwind": {"path": "$x.e", "includeArrayIndex": "i", "preserveNullAndEmptyArrays": true}})";
+constexpr std::string_view server_count[] = {
+    R"({"$project": {"a": {"$concatArrays": [{"$cond": [{"$gt": ["$i", 0]}, [], "$x.a"]},
+      {"$cond": [{"$eq": [{"$type": "$x.e"}, "missing"]}, [], [{"p": null, "t": "deep"}]]}]}}})",
+    R"({"$unwind": "$a"})",
+    R"({"$group": {"_id": {"p": "$a.p", "t": "$a.t"}, "n": {"$sum": 1}}})",
+    R"({"$sort": {"_id.p": 1, "_id.t": 1}})",  // "deep" (p null) first, then the documents (p "")
+};
+
+std::vector<bson::Document> server_pipeline(int64_t limit) {
+  std::vector<bson::Document> pipeline;
+  if (limit > 0) pipeline.push_back(bson::Builder{}.append("$limit", limit).extract());
+  pipeline.push_back(bson::from_json(server_start));
+  bson::Document open = bson::from_json(server_open), unwind = bson::from_json(server_unwind);
+  for (int level = 0; level < server_depth; ++level) {
+    pipeline.push_back(open);
+    pipeline.push_back(unwind);
+  }
+  for (std::string_view stage : server_count) pipeline.push_back(bson::from_json(stage));
+  return pipeline;
+}
+
+// The server's counts into `tally`, and the documents into `documents`; false, with `tally`
+// to be started again, when a document is deeper than the pass opens.
+bool count_on_server(const Collection& collection, const AnalyzeOptions& options, Tally& tally, int64_t& documents) {
+  AggregateOptions aggregate{.allow_disk_use = true};
+  aggregate.batch_size = std::max(options.batch_size, 1);
+  int64_t documents_counted = 0;
+  for (bson::DocumentView group : collection.aggregate(server_pipeline(options.limit), aggregate)) {
+    auto id = group.find("_id");
+    auto n = group.find("n");
+    if (!id || id->type() != bson::Type::document || !n || !n->number()) continue;
+    auto path = id->as_document().find("p"), type = id->as_document().find("t");
+    if (!path || !type || type->type() != bson::Type::string) continue;
+    auto values = static_cast<int64_t>(*n->number());
+    if (path->type() == bson::Type::null) return false;  // {p: null, t: "deep"}
+    if (path->type() != bson::Type::string) continue;
+    if (path->as_string().empty()) {
+      documents_counted = values;
+    } else {
+      tally.values(std::string(path->as_string()), std::string(type->as_string()), values);
+    }
+  }
+  documents = documents_counted;
+  return true;
+}
+
+void refuse_on_server(const Collection& collection, const AnalyzeOptions& options, bool model) {
+  std::string ns = collection.namespace_name();
+  if (model) {
+    throw InvalidRequestError(ns + ": analyze on the server counts a collection alone; a model's checks decode each document in "
+                                   "the client (analyze without on_server, --on-server)");
+  }
+  if (options.sample > 0) {
+    throw InvalidRequestError(ns + ": analyze on the server counts every document (or the first, with a limit), not a sample");
+  }
+  if (!collection.client().capabilities().type_expressions) {
+    throw InvalidRequestError(ns + ": analyze on the server needs the $type and $objectToArray aggregation expressions (server "
+                                   "lacks capability type_expressions); analyze in the client (without on_server, --on-server) reads the documents instead");
+  }
+}
 
 // "previous_addresses.0.zip" (a validation path) as the analysis names it:
 // "previous_addresses[].zip"; the key under a map as "*".
@@ -196,7 +293,20 @@ CollectionAnalysis run(const Collection& collection, const AnalyzeOptions& optio
     }
     if (options.progress && out.documents % std::max(options.batch_size, 1) == 0) options.progress(out.documents);
   };
-  if (options.sample > 0) {
+  bool counted = false;
+  if (options.on_server) {
+    refuse_on_server(collection, options, model != nullptr);
+    counted = count_on_server(collection, options, tally, out.documents);
+    if (counted) {
+      out.counted_by = "server";
+      if (options.progress) options.progress(out.documents);
+    } else {
+      tally = Tally(options.max_paths, declared.maps);
+      out.counted_by = "client: a document is nested deeper than the " + std::to_string(server_depth) +
+                       " levels the server's pass opens";
+    }
+  }
+  if (!counted && options.sample > 0) {
     if (options.limit > 0) {
       throw InvalidRequestError(ns + ": analyze takes a sample or a limit, not both (a limit reads the first documents, "
                                      "which are no sample)");
@@ -207,7 +317,7 @@ CollectionAnalysis run(const Collection& collection, const AnalyzeOptions& optio
       out.sampling = sample_documents(collection, {options.sample, options.seed}, take);
     }
   }
-  if (out.sampling.empty()) {
+  if (!counted && out.sampling.empty()) {
     for (bson::DocumentView document : collection.find({}, find)) take(document);
   }
   out.limited = options.limit > 0 && out.documents >= options.limit;
@@ -287,8 +397,13 @@ std::string to_text(const CollectionAnalysis& a) {
     out << ": a uniform sample of " << a.documents << " of about " << a.sampled_from << " documents (" << a.sampling
         << "): counts are of the sample, shares with their 95% bounds\n";
   } else {
+    bool server = a.counted_by == "server";
     out << ": " << a.documents << (a.documents == 1 ? " document" : " documents")
-        << (a.limited ? ", the first read only (--limit): counts are of those" : ", every one read") << "\n";
+        << (a.limited ? (server ? ", the first only (--limit), counted by the server: counts are of those"
+                                : ", the first read only (--limit): counts are of those")
+                      : (server ? ", every one counted by the server" : ", every one read"))
+        << "\n";
+    if (a.counted_by.starts_with("client: ")) out << "  (counted in the " << a.counted_by << ")\n";
   }
   std::size_t width = 4;
   for (const auto& p : a.paths) width = std::max(width, p.path.size());
@@ -335,7 +450,7 @@ std::string to_text(const CollectionAnalysis& a) {
 bson::Document to_document(const CollectionAnalysis& a) {
   bson::Builder out;
   out.append("collection", a.collection).append("model", a.model).append("documents", a.documents)
-      .append("limited", a.limited).append("paths_not_counted", a.paths_not_counted);
+      .append("limited", a.limited).append("counted_by", a.counted_by).append("paths_not_counted", a.paths_not_counted);
   if (!a.sampling.empty()) out.append("sampling", a.sampling).append("sampled_from", a.sampled_from);
   auto bounds = [&](bson::Builder& b, std::string_view key, int64_t hits) {
     if (a.sampling.empty() || a.documents == 0 || hits > a.documents) return;

@@ -30,6 +30,7 @@ constexpr Flag capability_flags[] = {
     {"transactions", &Capabilities::transactions},
     {"$sample", &Capabilities::sample_stage},
     {"$lookup", &Capabilities::lookup_stage},
+    {"$type / $objectToArray", &Capabilities::type_expressions},
     {"collations", &Capabilities::collations},
     {"update pipelines", &Capabilities::update_pipelines},
     {"collMod / validators", &Capabilities::collection_validators},

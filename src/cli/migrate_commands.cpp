@@ -62,6 +62,7 @@ struct MigrateOptions {
   std::vector<std::string> collections;
   int64_t limit = 0;
   int64_t analyze_sample = 0;
+  bool on_server = false;
   uint64_t seed = 0;  // 0: a random seed
   std::vector<std::string> renames;  // MODEL:OLD=NEW
   std::vector<std::string> class_maps;  // OLD=NEW[:FILTER]
@@ -548,21 +549,25 @@ int run_generate(const Database& database, const migrate::ModelSet& models, cons
 // Each named collection (with the model that reads it, if one does), else every model's.
 int run_analyze(const Database& database, const migrate::ModelSet& models, const MigrateOptions& options,
                 ProgressPrinter& printer) {
-  autogen::AnalyzeOptions analyze_options{.limit = options.limit, .sample = options.analyze_sample};
+  autogen::AnalyzeOptions analyze_options{.limit = options.limit, .sample = options.analyze_sample, .on_server = options.on_server};
   if (options.seed != 0) analyze_options.seed = options.seed;
   auto started = std::chrono::steady_clock::now();
   analyze_options.progress = [&](int64_t read) {
     if (!options.json) printer(migrate::Progress{"analyze", read, -1, std::chrono::steady_clock::now() - started});
   };
+  // On the server, a collection is counted alone: a model's checks decode each document here.
+  auto analyze = [&](const std::string& name, const migrate::ModelSet::Entry* entry) {
+    return entry && !options.on_server ? autogen::analyze(database, *entry, analyze_options)
+                                       : autogen::analyze(database.collection(name), analyze_options);
+  };
   std::vector<autogen::CollectionAnalysis> results;
   if (options.collections.empty()) {
-    for (const auto& entry : models.entries()) results.push_back(autogen::analyze(database, entry, analyze_options));
+    for (const auto& entry : models.entries()) results.push_back(analyze(entry.collection, &entry));
   }
   for (const std::string& name : options.collections) {
     auto entry = std::find_if(models.entries().begin(), models.entries().end(),
                               [&](const migrate::ModelSet::Entry& e) { return e.collection == name; });
-    results.push_back(entry != models.entries().end() ? autogen::analyze(database, *entry, analyze_options)
-                                                      : autogen::analyze(database.collection(name), analyze_options));
+    results.push_back(analyze(name, entry != models.entries().end() ? &*entry : nullptr));
   }
   printer.finish();
   if (options.json) {
@@ -671,6 +676,11 @@ std::function<int()> add_migrate_commands(CLI::App& app, const migrate::Registry
                    "Read a uniform random sample of this many documents of each; shares come with their 95% bounds")
       ->check(at_least(1))
       ->excludes(analyze_limit);
+  analyze_cmd
+      ->add_flag("--on-server", options->on_server,
+                 "Count on the server ($type, $objectToArray; MongoDB): only the counts come back. Each collection alone, "
+                 "without its model's checks")
+      ->excludes("--sample");
   analyze_cmd->add_option("--seed", options->seed, "Seed of the sample where the server has no $sample (repeatable samples)");
   analyze_cmd->add_flag("--json", options->json, "Print as JSON");
   auto* generate_cmd = migrate_cmd->add_subcommand(

@@ -57,6 +57,7 @@ Capabilities Capabilities::from_replies(bson::DocumentView hello, bson::Document
                       (caps.topology == Topology::sharded && wire >= 8);
   caps.sample_stage = true;
   caps.lookup_stage = true;
+  caps.type_expressions = true;
   caps.update_pipelines = wire >= 8;
   caps.collection_validators = true;
   caps.partial_indexes = true;

@@ -85,6 +85,12 @@ Capabilities Client::ask_capabilities(Capabilities assumed) const {
   learn(&Capabilities::lookup_stage,
         answer(command(R"({"aggregate": "never_created", "pipeline": [{"$lookup": {"from": "never_created",
           "localField": "a", "foreignField": "_id", "as": "b"}}], "cursor": {}})")));
+  // The expressions analyze's server-side pass is built of, each named once.
+  learn(&Capabilities::type_expressions,
+        answer(command(R"({"aggregate": "never_created", "pipeline": [{"$replaceRoot": {"newRoot": {"x": {"$let": {
+          "vars": {"o": {"$objectToArray": "$$ROOT"}}, "in": {"$switch": {"branches": [{"case": {"$isArray": "$$o"},
+          "then": {"$filter": {"input": {"$map": {"input": "$$o", "as": "f", "in": {"$type": "$$f.v"}}}, "as": "t",
+          "cond": {"$ne": ["$$t", "missing"]}}}}], "default": {"$concatArrays": [[], []]}}}}}}}}], "cursor": {}})")));
   learn(&Capabilities::update_pipelines, answer([this] {
           bson::Document reply = run_command(
               question_database, bson::from_json(R"({"update": "never_created", "updates": [{"q": {"_id": "question"},

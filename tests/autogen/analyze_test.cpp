@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 #include "model/jedi_models.hpp"
@@ -240,6 +241,91 @@ TEST_F(AnalyzeTest, ASampledAnalysisStatesItsSampleAndBounds) {
   EXPECT_TRUE(whole.sampling.empty()) << "no larger than the sample: every document read";
   EXPECT_EQ(at(whole, "age").missing, 40);
   EXPECT_THROW(analyze(people, {.limit = 10, .sample = 100}), InvalidRequestError);
+}
+
+// analyze on the server: what it counts is what the client's pass counts, value for value, for
+// documents of every shape (nested documents and arrays, arrays of arrays, empty ones, every
+// common type), whole and limited; a document deeper than the pass opens hands the count to the
+// client, which says so. Refused, naming why, with a model, with a sample, and where the server
+// lacks the expressions.
+TEST_F(AnalyzeTest, OnTheServerTheCountsAreTheClientsCounts) {
+  Collection shapes = db.collection("shapes");
+  shapes.insert_one(from_json(R"({"_id": 0, "a": 1})"));
+  migrate::ModelSet models;
+  models.add<app::User>();
+  EXPECT_THROW(
+      {
+        try {
+          analyze(db, models.entries()[0], {.on_server = true});
+        } catch (const InvalidRequestError& e) {
+          EXPECT_NE(std::string(e.what()).find("a model's checks"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      InvalidRequestError);
+  EXPECT_THROW(analyze(shapes, {.sample = 10, .on_server = true}), InvalidRequestError);
+  if (!capabilities().type_expressions) {
+    try {
+      analyze(shapes, {.on_server = true});
+      ADD_FAILURE() << "analyze on the server ran without the $type and $objectToArray expressions";
+    } catch (const InvalidRequestError& e) {
+      EXPECT_NE(std::string(e.what()).find("type_expressions"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(shapes.namespace_name()), std::string::npos) << e.what();
+    }
+    GTEST_SKIP() << "server lacks capability: type_expressions (FerretDB has no $type or $objectToArray expression); "
+                    "analyze counts in the client, as tested";
+  }
+  shapes.delete_many(from_json("{}"));
+  std::mt19937 random(11);
+  auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+  const char* scalars[] = {"1", R"({"$numberLong": "5"})", "2.5", R"("s")", "null", "true", R"({"$date": "2020-01-01T00:00:00Z"})",
+                           R"({"$oid": "64b7f0c2a1b2c3d4e5f60718"})", R"({"$numberDecimal": "1.5"})"};
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    int kind = depth > 4 ? 0 : pick(10);
+    if (kind < 5) return scalars[pick(9)];
+    std::string out;
+    int n = pick(4);
+    for (int i = 0; i < n; ++i) {
+      if (!out.empty()) out += ", ";
+      out += kind < 8 ? std::string("\"") + "abc"[pick(3)] + "\": " + value(depth + 1) : value(depth + 1);
+    }
+    return kind < 8 ? "{" + out + "}" : "[" + out + "]";
+  };
+  std::vector<bson::Document> docs;
+  for (int i = 0; i < 400; ++i) {
+    std::string d = R"({"_id": )" + std::to_string(i);
+    for (int n = pick(5); n > 0; --n) d += std::string(R"(, ")") + "xyz"[pick(3)] + "\": " + value(0);
+    docs.push_back(from_json(d + "}"));
+  }
+  shapes.insert_many(docs);
+  auto same = [](const CollectionAnalysis& server, const CollectionAnalysis& client) {
+    EXPECT_EQ(server.documents, client.documents);
+    ASSERT_EQ(server.paths.size(), client.paths.size());
+    for (std::size_t i = 0; i < client.paths.size(); ++i) {
+      const PathAnalysis &s = server.paths[i], &c = client.paths[i];
+      EXPECT_EQ(s.path, c.path);
+      EXPECT_EQ(s.present, c.present) << c.path;
+      EXPECT_EQ(s.missing, c.missing) << c.path;
+      EXPECT_EQ(s.null, c.null) << c.path;
+      EXPECT_EQ(s.types, c.types) << c.path;
+    }
+  };
+  CollectionAnalysis server = analyze(shapes, {.on_server = true});
+  EXPECT_EQ(server.counted_by, "server");
+  EXPECT_EQ(server.documents, 400);
+  EXPECT_GT(server.paths.size(), 20u);
+  same(server, analyze(shapes));
+  EXPECT_NE(to_text(server).find("every one counted by the server"), std::string::npos) << to_text(server);
+  EXPECT_EQ(to_document(server)["counted_by"].as_string(), "server");
+  same(analyze(shapes, {.limit = 50, .on_server = true}), analyze(shapes, {.limit = 50}));
+
+  std::string deep = "1";
+  for (int level = 0; level < server_depth; ++level) deep = level % 2 ? "[" + deep + "]" : R"({"d": )" + deep + "}";
+  shapes.insert_one(from_json(R"({"_id": "deep", "x": )" + deep + "}"));
+  CollectionAnalysis handed = analyze(shapes, {.on_server = true});
+  EXPECT_TRUE(handed.counted_by.starts_with("client: a document is nested deeper")) << handed.counted_by;
+  EXPECT_NE(to_text(handed).find("(counted in the client: "), std::string::npos);
+  same(handed, analyze(shapes));
 }
 
 }  // namespace

@@ -337,6 +337,18 @@ TEST_F(MigrationFilesCli, AnalyzePrintsEachPathByTypeAsATableOrJson) {
   EXPECT_NE(whole.output.find("people: 53 documents, every one read"), std::string::npos) << whole.output;
   ProcessRun both = migrate("analyze people --sample 20 --limit 5");
   EXPECT_EQ(both.exit_code, 2) << both.both();
+
+  // On the server: the same counts, said to be the server's; or, without the expressions it
+  // needs, refused naming the capability. Not with a sample.
+  ProcessRun on_server = migrate("analyze people --on-server");
+  if (capabilities().type_expressions) {
+    ASSERT_EQ(on_server.exit_code, 0) << on_server.both();
+    EXPECT_NE(on_server.output.find("people: 53 documents, every one counted by the server"), std::string::npos) << on_server.output;
+  } else {
+    EXPECT_NE(on_server.exit_code, 0) << on_server.both();
+    EXPECT_NE(on_server.errors.find("type_expressions"), std::string::npos) << on_server.both();
+  }
+  EXPECT_EQ(migrate("analyze people --on-server --sample 20").exit_code, 2);
 }
 
 // A missing dependency or a cycle needs only the files: it is refused before anything is

@@ -37,7 +37,7 @@ TEST(CapabilitiesMapping, FerretDBHasNoneOfTheOptionalFeatures) {
   EXPECT_EQ(caps.kind, ServerKind::ferretdb);
   EXPECT_EQ(caps.ferretdb_version, "v1.24.2");
   EXPECT_EQ(caps.topology, Topology::standalone);
-  EXPECT_FALSE(caps.transactions || caps.sample_stage || caps.lookup_stage || caps.update_pipelines ||
+  EXPECT_FALSE(caps.transactions || caps.sample_stage || caps.lookup_stage || caps.type_expressions || caps.update_pipelines ||
                caps.collection_validators || caps.partial_indexes || caps.ttl_indexes ||
                caps.sparse_indexes);
 }
@@ -48,7 +48,7 @@ TEST(CapabilitiesMapping, MongoDBStandaloneHasNoTransactions) {
   EXPECT_EQ(caps.kind, ServerKind::mongodb);
   EXPECT_EQ(caps.topology, Topology::standalone);
   EXPECT_FALSE(caps.transactions);
-  EXPECT_TRUE(caps.sample_stage && caps.lookup_stage && caps.update_pipelines && caps.partial_indexes &&
+  EXPECT_TRUE(caps.sample_stage && caps.lookup_stage && caps.type_expressions && caps.update_pipelines && caps.partial_indexes &&
               caps.ttl_indexes && caps.collection_validators && caps.sparse_indexes);
 }
 
@@ -74,11 +74,11 @@ class CapabilitiesQuestions : public testing::ServerTest {};
 // no (detection does not ask it: its gaps are known).
 TEST_F(CapabilitiesQuestions, TheAnswersAgreeWithWhatTheServerThenDoes) {
   Capabilities everything = capabilities();
-  everything.transactions = everything.sample_stage = everything.lookup_stage = everything.update_pipelines =
+  everything.transactions = everything.sample_stage = everything.lookup_stage = everything.type_expressions = everything.update_pipelines =
       everything.collection_validators = true;
   everything.asked.clear();
   Capabilities answered = client().ask_capabilities(everything);
-  for (auto flag : {&Capabilities::sample_stage, &Capabilities::lookup_stage, &Capabilities::update_pipelines, &Capabilities::collection_validators,
+  for (auto flag : {&Capabilities::sample_stage, &Capabilities::lookup_stage, &Capabilities::type_expressions, &Capabilities::update_pipelines, &Capabilities::collection_validators,
                     &Capabilities::transactions}) {
     EXPECT_TRUE(answered.was_asked(flag));
   }
@@ -103,6 +103,12 @@ TEST_F(CapabilitiesQuestions, TheAnswersAgreeWithWhatTheServerThenDoes) {
                 (void)doc;
               }
             }));
+  EXPECT_EQ(answered.type_expressions, works([&] {
+              for (auto doc : db.collection("items").aggregate({from_json(
+                       R"({"$project": {"fields": {"$map": {"input": {"$objectToArray": "$$ROOT"}, "as": "f", "in": {"$type": "$$f.v"}}}}})")})) {
+                (void)doc;
+              }
+            }));
   EXPECT_EQ(answered.update_pipelines, works([&] {
               bson::Document reply = db.run_command(from_json(
                   R"({"update": "items", "updates": [{"q": {"_id": 1}, "u": [{"$set": {"m": 2}}]}]})"));
@@ -111,7 +117,8 @@ TEST_F(CapabilitiesQuestions, TheAnswersAgreeWithWhatTheServerThenDoes) {
   EXPECT_EQ(answered.collection_validators,
             works([&] { db.create_collection("validated", from_json(R"({"validator": {"n": {"$exists": true}}})")); }));
   if (capabilities().kind == ServerKind::ferretdb) {
-    EXPECT_FALSE(answered.transactions || answered.sample_stage || answered.lookup_stage || answered.update_pipelines ||
+    EXPECT_FALSE(answered.transactions || answered.sample_stage || answered.lookup_stage || answered.type_expressions ||
+                 answered.update_pipelines ||
                  answered.collection_validators);
     EXPECT_TRUE(capabilities().asked.empty()) << "FerretDB's known gaps are taken as they are";
   } else {

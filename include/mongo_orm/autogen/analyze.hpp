@@ -6,7 +6,10 @@
 // batches, holding only the counts, so memory stays flat whatever the collection's size. With
 // AnalyzeOptions::sample, the counts are of a uniform random sample (driver/sample.hpp), and a
 // share read off it carries its 95% bounds ("0 of 1,000 sampled: at most 0.3%"); `generate`
-// never plans from a sample: what it plans it counts exactly.
+// never plans from a sample: what it plans it counts exactly. With AnalyzeOptions::on_server,
+// a collection alone is counted by the server in one aggregation that sends back only the
+// counts ($objectToArray and $type at each depth, then $group): the same exact counts, without
+// moving the documents (capability type_expressions).
 //
 //   autogen::CollectionAnalysis users = autogen::analyze(db.collection("users"));
 //   for (const auto& p : users.paths) std::cout << p.path << ": " << p.present << "\n";
@@ -51,6 +54,9 @@ struct CollectionAnalysis {
   int64_t sampled_from = 0;
   std::vector<PathAnalysis> paths{};  // sorted by path
   int64_t paths_not_counted = 0;  // values at paths beyond AnalyzeOptions::max_paths
+  // "client" (every document read here) or "server" (AnalyzeOptions::on_server); "client" with a
+  // reason when the server's pass gave way to the client's.
+  std::string counted_by = "client";
   // With a model.
   int64_t refused = 0;                           // documents the model does not load or validate
   std::map<std::string, int64_t> classes{};      // documents by _cls ("" for none), in a hierarchy
@@ -68,8 +74,18 @@ struct AnalyzeOptions {
   // Distinct paths counted: a collection whose keys are data (one per user id) would otherwise
   // grow the counts without bound; values at paths past it are counted in paths_not_counted.
   std::size_t max_paths = 10000;
+  // Count on the server (capability type_expressions; refused without it, naming it): one
+  // aggregation, only the counts sent back. For a collection alone, whole or limited: a model's
+  // checks and a sample's draw run here. A document nested deeper than server_depth levels
+  // makes the server's pass give way to the client's, so that every count stays exact. Where
+  // the paths exceed max_paths, the server keeps the first in path order, the client the first
+  // met.
+  bool on_server = false;
   std::function<void(int64_t read)> progress{};  // told every batch
 };
+
+// Levels below the document that analyze's server-side pass expands: "a.b.c" is 3, "items[].qty" 2.
+inline constexpr int server_depth = 8;
 
 // The collection alone.
 CollectionAnalysis analyze(const Collection& collection, const AnalyzeOptions& options = {});

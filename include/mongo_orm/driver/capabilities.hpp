@@ -31,6 +31,9 @@ struct Capabilities {
   // The $lookup aggregation stage: populate on a query joins the referenced documents on the
   // server, in the query's own round trip.
   bool lookup_stage = false;
+  // The $type and $objectToArray aggregation expressions (with $map, $filter, $switch): analyze
+  // can count a collection's paths by type on the server and receive only the counts.
+  bool type_expressions = false;
   // Updates given as an aggregation pipeline (MongoDB 4.2+, wire 8+).
   bool update_pipelines = false;
   // collMod and collection validators.
