@@ -309,6 +309,7 @@ TEST_F(MigrationFilesCli, AnalyzePrintsEachPathByTypeAsATableOrJson) {
   bson::Document parsed = bson::from_json_strict(json.output);
   bson::DocumentView people = parsed["collections"].as_array()[0].as_document();
   EXPECT_EQ(people["documents"].number(), 3);
+  EXPECT_EQ(people["counted_by"].as_string(), "client");
   bson::DocumentView age = people["paths"].as_array()[1].as_document();
   EXPECT_EQ(age["path"].as_string(), "age");
   EXPECT_EQ(age["missing"].number(), 1);
