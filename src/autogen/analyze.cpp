@@ -151,14 +151,23 @@ bool count_on_server(const Collection& collection, const AnalyzeOptions& options
   aggregate.batch_size = std::max(options.batch_size, 1);
   int64_t documents_counted = 0;
   for (bson::DocumentView group : collection.aggregate(server_pipeline(options.limit), aggregate)) {
+    // {_id: {p: path, t: type}, n: values}; a row of another shape is no count of this pass, and
+    // is not passed over in silence.
     auto id = group.find("_id");
     auto n = group.find("n");
-    if (!id || id->type() != bson::Type::document || !n || !n->number()) continue;
-    auto path = id->as_document().find("p"), type = id->as_document().find("t");
-    if (!path || !type || type->type() != bson::Type::string) continue;
+    std::optional<bson::Element> path, type;
+    if (id && id->type() == bson::Type::document) {
+      path = id->as_document().find("p");
+      type = id->as_document().find("t");
+    }
+    bool shaped = n && n->number() && path && (path->type() == bson::Type::string || path->type() == bson::Type::null) &&
+                  type && type->type() == bson::Type::string;
+    if (!shaped) {
+      throw Error(collection.namespace_name() + ": the server answered analyze's pass with a row it does not make: " +
+                  bson::to_relaxed_json(group));
+    }
     auto values = static_cast<int64_t>(*n->number());
     if (path->type() == bson::Type::null) return false;  // {p: null, t: "deep"}
-    if (path->type() != bson::Type::string) continue;
     if (path->as_string().empty()) {
       documents_counted = values;
     } else {
@@ -173,14 +182,14 @@ void refuse_on_server(const Collection& collection, const AnalyzeOptions& option
   std::string ns = collection.namespace_name();
   if (model) {
     throw InvalidRequestError(ns + ": analyze on the server counts a collection alone; a model's checks decode each document in "
-                                   "the client (analyze without on_server, --on-server)");
+                                   "the client (analyze without on_server / --on-server)");
   }
   if (options.sample > 0) {
     throw InvalidRequestError(ns + ": analyze on the server counts every document (or the first, with a limit), not a sample");
   }
   if (!collection.client().capabilities().type_expressions) {
     throw InvalidRequestError(ns + ": analyze on the server needs the $type and $objectToArray aggregation expressions (server "
-                                   "lacks capability type_expressions); analyze in the client (without on_server, --on-server) reads the documents instead");
+                                   "lacks capability type_expressions); analyze in the client (without on_server / --on-server) reads the documents instead");
   }
 }
 
